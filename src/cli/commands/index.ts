@@ -1,0 +1,7 @@
+import type { RegisterCommand } from '../command.js';
+
+/**
+ * Every subcommand, in the order `--help` lists them. Adding a command is one file in this
+ * folder and one line here.
+ */
+export const commands: RegisterCommand[] = [];

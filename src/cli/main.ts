@@ -1,0 +1,63 @@
+/**
+ * The CLI entry: parses arguments with commander, runs one command, and maps its result or
+ * error to an exit code. This is the only file that calls `process.exit`.
+ */
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { AgentcheckError, ExitCode, type ExitCodeValue } from '../errors.js';
+import { commands } from './commands/index.js';
+import type { RunAction } from './command.js';
+
+// Pact's telemetry tries to reach the internet; behind a closed network it can stall a run.
+process.env.PACT_DO_NOT_TRACK ??= 'true';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+let exitCode: ExitCodeValue = ExitCode.Ok;
+
+const run: RunAction =
+  (fn) =>
+  async (...args) => {
+    exitCode = await fn(...args);
+  };
+
+/** Builds the commander program with every subcommand registered. */
+export function buildProgram(): Command {
+  const program = new Command('agentcheck')
+    .description('Prove a team of cooperating agents keeps working when the network and its peers misbehave.')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of commands) register(program, run);
+  for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+function report(err: unknown): ExitCodeValue {
+  if (err instanceof CommanderError) {
+    // Help and --version are not errors; commander already printed them.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return ExitCode.Ok;
+    }
+    return ExitCode.Usage;
+  }
+  if (err instanceof AgentcheckError) {
+    process.stderr.write(`agentcheck: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(
+    `agentcheck: internal error (a bug in agentcheck): ${detail}\n` +
+      'Please report it with the command you ran and this output.\n',
+  );
+  return ExitCode.Internal;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+  process.exitCode = exitCode;
+} catch (err) {
+  process.exit(report(err));
+}
