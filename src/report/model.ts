@@ -1,0 +1,156 @@
+/**
+ * The run report: one versioned value that every reporter (JSON, JUnit, Markdown, HTML) renders.
+ * `agentcheck scenario run`, `agentcheck load` and `agentcheck idempotency` all produce it, so a CI
+ * job reads the same files whatever command it ran.
+ */
+
+/** Bumped on any incompatible change to {@link RunReport}. */
+export const REPORT_VERSION = 1;
+
+/** Outcome of one check. `invalid` means the check could not be judged (no data, too few samples). */
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'invalid' | 'skipped';
+
+/** The verdict of a whole run; maps to the exit code (pass 0, fail 1, invalid 4, error 3, aborted 1). */
+export type Verdict = 'pass' | 'fail' | 'invalid' | 'error' | 'aborted';
+
+/** Latency percentiles in milliseconds (microsecond precision, so fractional). */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** One phase of the timeline as it actually ran. */
+export interface PhaseReport {
+  name: string;
+  /** Milliseconds since the run's start. */
+  startMs: number;
+  endMs: number;
+  /** Faults that were applied during this phase (edge and toxic). */
+  faults: Array<{ edge: string; type: string; name: string; stream?: string; attributes?: Record<string, unknown> }>;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  latency: LatencySummary | null;
+  throughput: number;
+}
+
+/** One time bucket of the run (for the charts). */
+export interface TimePoint {
+  /** Milliseconds since the run's start (bucket start). */
+  tMs: number;
+  requests: number;
+  errors: number;
+  p50: number | null;
+  p99: number | null;
+}
+
+/** A fault window for shading charts. */
+export interface FaultWindow {
+  startMs: number;
+  endMs: number;
+  label: string;
+}
+
+/** One SLO budget evaluated over a scope (a phase, a window, or the whole run). */
+export interface BudgetResult {
+  /** The expression as written, e.g. `p(99) < 300ms`. */
+  expression: string;
+  metric: string;
+  /** Phase name, or `run` for the whole run. */
+  scope: string;
+  status: CheckStatus;
+  /** Measured value in the objective's unit (ms, ratio 0..1, req/s), or null with no data. */
+  measured: number | null;
+  /** The objective's threshold, in the same unit. */
+  objective: number;
+  unit: 'ms' | 'ratio' | 'per_second';
+  samples: number;
+  /** Burn rate over the scope, when the budget has an objective ratio. */
+  burnRate?: number;
+  /** Highest burn rate over the scope's windows (1/12 of the phase). */
+  maxWindowBurnRate?: number;
+  /** Why it failed or is invalid, in words. */
+  reason?: string;
+}
+
+/** One invariant (HTTP probe, command, exactly-once ledger) result. */
+export interface InvariantResult {
+  name: string;
+  kind: 'http' | 'command' | 'exactly_once';
+  /** `end` or the phase after which it was checked. */
+  when: string;
+  status: CheckStatus;
+  /** One-line finding, e.g. "3 orders charged twice: o-1, o-7, o-9". */
+  finding?: string;
+  details?: unknown;
+}
+
+/** One agent of the team as started. */
+export interface AgentReport {
+  name: string;
+  runtime: 'process' | 'container';
+  url?: string;
+  status: 'started' | 'failed' | 'crashed' | 'stopped';
+  startMs?: number;
+  /** Path of the captured log, relative to the report folder. */
+  log?: string;
+  error?: string;
+}
+
+/** Per-edge (caller → callee) hop figures from the proxy's per-request records. */
+export interface EdgeReport {
+  edge: string;
+  protocol: 'http' | 'tcp';
+  requests: number;
+  errors: number;
+  latency: LatencySummary | null;
+  /** Share (0..1) of requests through this edge that carried a `traceparent`. */
+  traceparentPropagated: number | null;
+  /** Fault decisions that fired on this edge, by toxic type. */
+  faultsFired: Record<string, number>;
+  /** Share (0..1) of slow workflows this edge dominated (tail attribution). */
+  slowShare?: number;
+}
+
+/** A generic extra check (contracts, idempotency properties) so every command shares the report shape. */
+export interface CheckResult {
+  suite: string;
+  name: string;
+  status: CheckStatus;
+  message?: string;
+  details?: unknown;
+}
+
+/** Everything a run produced. */
+export interface RunReport {
+  version: typeof REPORT_VERSION;
+  tool: { name: 'agentcheck'; version: string };
+  kind: 'scenario' | 'load' | 'idempotency' | 'contracts';
+  title: string;
+  /** The scenario file or target URL. */
+  source?: string;
+  seed?: string;
+  startedAt: string;
+  durationMs: number;
+  verdict: Verdict;
+  /** Why the verdict is what it is, one line each (first is the headline). */
+  reasons: string[];
+  aborted?: { signal?: string; reason: string };
+  agents: AgentReport[];
+  phases: PhaseReport[];
+  budgets: BudgetResult[];
+  invariants: InvariantResult[];
+  edges: EdgeReport[];
+  checks: CheckResult[];
+  timeline: TimePoint[];
+  faultWindows: FaultWindow[];
+  /** Free-form load-generator figures (target rate, achieved rate, late arrivals, CPU). */
+  load?: Record<string, unknown>;
+}
