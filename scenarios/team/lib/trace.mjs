@@ -1,0 +1,39 @@
+// W3C Trace Context (traceparent only). An incoming valid header is continued: same trace id
+// and flags, a fresh span id for this hop; anything else starts a new trace, as the spec says a
+// receiver must do with a header it cannot parse.
+import { randomBytes } from 'node:crypto';
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Parse a traceparent header: `{traceId, parentId, flags}` or null when absent/invalid. */
+export function parseTraceparent(header) {
+  if (typeof header !== 'string') return null;
+  const m = TRACEPARENT.exec(header.trim().toLowerCase());
+  if (!m) return null;
+  const [, version, traceId, parentId, flags] = m;
+  if (version === 'ff' || /^0+$/.test(traceId) || /^0+$/.test(parentId)) return null;
+  return { traceId, parentId, flags };
+}
+
+function spanId() {
+  let id;
+  do id = randomBytes(8).toString('hex');
+  while (/^0+$/.test(id));
+  return id;
+}
+
+/**
+ * The trace context of one incoming request: `traceparent` is this hop's own span (logged),
+ * `child()` makes the header for one outgoing call (same trace id, new span id).
+ */
+export function traceFromHeader(header) {
+  const incoming = parseTraceparent(header);
+  const traceId = incoming ? incoming.traceId : randomBytes(16).toString('hex');
+  const flags = incoming ? incoming.flags : '01';
+  return {
+    traceId,
+    continued: incoming !== null,
+    traceparent: `00-${traceId}-${spanId()}-${flags}`,
+    child: () => `00-${traceId}-${spanId()}-${flags}`,
+  };
+}
