@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// notifier: an asynchronous event consumer. At-least-once delivery upstream is made
+// effectively-once here by de-duplicating on eventId.
+import { startAgent } from './lib/server.mjs';
+
+const NAME = 'notifier';
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** eventId → notification */
+let sent = new Map();
+let duplicates = 0;
+
+function eventError(e) {
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return 'body must be a JSON object';
+  if (typeof e.eventId !== 'string' || e.eventId === '') return 'eventId must be a non-empty string';
+  if (e.type !== 'order.completed') return 'type must be "order.completed"';
+  if (typeof e.orderId !== 'string' || e.orderId === '') return 'orderId must be a non-empty string';
+  if (typeof e.chargeId !== 'string' || e.chargeId === '') return 'chargeId must be a non-empty string';
+  if (typeof e.occurredAt !== 'string' || !ISO_8601.test(e.occurredAt) || Number.isNaN(Date.parse(e.occurredAt))) {
+    return 'occurredAt must be an ISO-8601 timestamp';
+  }
+  return null;
+}
+
+async function postEvent(ctx) {
+  const parsed = await ctx.json();
+  if (!parsed) return;
+  const event = parsed.value;
+  const invalid = eventError(event);
+  if (invalid) return ctx.send(400, { error: invalid });
+  if (sent.has(event.eventId)) {
+    duplicates++;
+    return ctx.send(202, { accepted: true, duplicate: true });
+  }
+  sent.set(event.eventId, {
+    eventId: event.eventId,
+    type: event.type,
+    orderId: event.orderId,
+    chargeId: event.chargeId,
+    occurredAt: event.occurredAt,
+    sentAt: new Date().toISOString(),
+  });
+  ctx.send(202, { accepted: true });
+}
+
+function invariants() {
+  const seen = new Map();
+  for (const n of sent.values()) seen.set(n.orderId, (seen.get(n.orderId) ?? 0) + 1);
+  const notifiedTwice = [...seen].filter(([, n]) => n > 1).map(([orderId]) => orderId);
+  return { ok: notifiedTwice.length === 0, details: { notifications: sent.size, duplicatesSuppressed: duplicates, notifiedTwice } };
+}
+
+await startAgent({
+  name: NAME,
+  routes: [
+    { method: 'POST', path: '/events', handler: postEvent },
+    { method: 'GET', path: '/sent', handler: (ctx) => ctx.send(200, { notifications: [...sent.values()] }) },
+    { method: 'GET', path: '/invariants', handler: (ctx) => ctx.send(200, invariants()) },
+    {
+      method: 'POST',
+      path: '/reset',
+      handler: (ctx) => {
+        sent = new Map();
+        duplicates = 0;
+        ctx.send(200, { ok: true });
+      },
+    },
+  ],
+});
