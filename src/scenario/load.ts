@@ -1,0 +1,361 @@
+/**
+ * Loading a scenario: read the file (YAML, JSON, or a JS/TS module whose default export is a
+ * `defineScenario()` value), validate it, and turn it into the {@link Scenario} model. Every
+ * problem of a file is reported at once, sorted, as `FILE:LINE:COL: field.path: what is wrong,
+ * expected what`, in one {@link ScenarioValidationError} (exit 2).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { AgentcheckError } from '../errors.js';
+import { splitCommandLine } from './command-line.js';
+import { parseDuration } from './duration.js';
+import type {
+  AgentInput,
+  CommandInput,
+  InvariantInput,
+  Readiness,
+  Scenario,
+  ScenarioFault,
+  ScenarioInput,
+  ScenarioInvariant,
+  ScenarioPhase,
+} from './types.js';
+import { formatPath, type FieldPath, type ValidationIssue } from './validate-issue.js';
+import { defaultToxicCatalogue, type SemanticOptions } from './validate-semantics.js';
+import { validateScenarioValue } from './validate.js';
+
+/** One located problem in a scenario file. */
+export interface ScenarioIssue {
+  /** The file as the user named it, when there is one. */
+  file?: string;
+  /** 1-based; absent for scenarios that did not come from text (TS modules). */
+  line?: number;
+  col?: number;
+  /** `agents[0].command`, or `(root)`, or `(yaml)` for a syntax error. */
+  path: string;
+  message: string;
+  /** The whole line as printed: `FILE:LINE:COL: path: message`. */
+  text: string;
+}
+
+/** An invalid scenario: every issue of the file; exit code 2. */
+export class ScenarioValidationError extends AgentcheckError {
+  constructor(
+    readonly issues: ScenarioIssue[],
+    readonly file?: string,
+  ) {
+    const n = issues.length;
+    super(
+      'config',
+      `invalid scenario${file ? ` ${file}` : ''} (${n} ${n === 1 ? 'error' : 'errors'}):\n${issues.map((i) => i.text).join('\n')}`,
+      'see docs/scenario.md; editors complete and check fields with schema/scenario.schema.json',
+    );
+  }
+}
+
+/** Options of the loaders. */
+export interface LoadScenarioOptions extends SemanticOptions {
+  /** The file name used in messages. */
+  file?: string;
+  /** Folder that relative paths (cwd, build context) resolve against. Default: the file's folder, else the process cwd. */
+  baseDir?: string;
+}
+
+const YAML_EXT = new Set(['.yaml', '.yml', '.json']);
+const MODULE_EXT = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts']);
+
+/**
+ * Loads and validates a scenario file: `.yaml`, `.yml`, `.json`, or a `.js`/`.mjs`/`.ts` module
+ * whose default export is a scenario (see `defineScenario`). Throws {@link ScenarioValidationError}
+ * or {@link AgentcheckError} (`config`, exit 2) on any problem.
+ */
+export async function loadScenarioFile(file: string, options: Omit<LoadScenarioOptions, 'file'> = {}): Promise<Scenario> {
+  const ext = path.extname(file).toLowerCase();
+  const abs = path.resolve(file);
+  const baseDir = options.baseDir ?? path.dirname(abs);
+  if (YAML_EXT.has(ext)) {
+    let text: string;
+    try {
+      text = await readFile(abs, 'utf8');
+    } catch (err) {
+      throw readError(file, err);
+    }
+    return parseScenarioText(text, { ...options, file, baseDir, sourceFile: abs });
+  }
+  if (MODULE_EXT.has(ext)) {
+    const value = await importScenarioModule(file, abs);
+    return scenarioFromValue(value, { ...options, file, baseDir, sourceFile: abs });
+  }
+  throw new AgentcheckError(
+    'config',
+    `${file}: unknown scenario file type "${ext || '(none)'}", expected .yaml, .yml, .json, .js, .mjs or .ts`,
+  );
+}
+
+function readError(file: string, err: unknown): AgentcheckError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? String(err)})`;
+  return new AgentcheckError('config', `${file}: ${why}`);
+}
+
+async function importScenarioModule(file: string, abs: string): Promise<unknown> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  } catch (err) {
+    if (err instanceof ScenarioValidationError) {
+      // defineScenario() threw while the module ran: name the file in every line.
+      throw new ScenarioValidationError(
+        err.issues.map((i) => ({ ...i, file, text: `${file}: ${i.path}: ${i.message}` })),
+        file,
+      );
+    }
+    if (err instanceof AgentcheckError) throw err;
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && !/Cannot find (package|module) '(?!\/)/.test(String((err as Error).message))) {
+      throw new AgentcheckError('config', `${file}: no such file`);
+    }
+    if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new AgentcheckError(
+        'config',
+        `${file}: this Node cannot import TypeScript directly, expected a .js/.mjs scenario module`,
+        'compile the module to JavaScript, or run with a TypeScript loader: node --import tsx …',
+      );
+    }
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new AgentcheckError('config', `${file}: the module failed to load: ${why}`, undefined, { cause: err });
+  }
+  if (mod.default === undefined) {
+    throw new AgentcheckError('config', `${file}: no default export, expected \`export default defineScenario({ … })\``);
+  }
+  return mod.default;
+}
+
+interface TextSource extends LoadScenarioOptions {
+  /** Absolute path of the file, recorded in the model. */
+  sourceFile?: string;
+}
+
+/**
+ * Parses and validates scenario text (YAML or JSON). Throws {@link ScenarioValidationError} with
+ * every issue located as `FILE:LINE:COL`.
+ */
+export function parseScenarioText(text: string, options: TextSource = {}): Scenario {
+  const file = options.file ?? '<scenario>';
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const at = (offset: number): { line: number; col: number } => lineCounter.linePos(Math.max(0, offset));
+
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => {
+      const { line, col } = e.linePos?.[0] ?? at(e.pos[0]);
+      const message = `${yamlMessage(e.message)}, expected valid YAML`;
+      return { file, line, col, path: '(yaml)', message, text: `${file}:${line}:${col}: ${message}` };
+    });
+    throw new ScenarioValidationError(sortIssues(issues), file);
+  }
+
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    const message = `${err instanceof Error ? err.message : String(err)}, expected a plain document`;
+    throw new ScenarioValidationError([{ file, line: 1, col: 1, path: '(yaml)', message, text: `${file}:1:1: ${message}` }], file);
+  }
+  if (value === null || value === undefined) {
+    const message = 'got an empty document, expected a map with name, agents, edges, phases';
+    throw new ScenarioValidationError([{ file, line: 1, col: 1, path: '(root)', message, text: `${file}:1:1: (root): ${message}` }], file);
+  }
+
+  const raw = validateScenarioValue(value, options);
+  if (raw.length > 0) {
+    const issues = raw.map((issue) => {
+      const { line, col } = at(locate(doc, issue));
+      const p = formatPath(issue.path);
+      return { file, line, col, path: p, message: issue.message, text: `${file}:${line}:${col}: ${p}: ${issue.message}` };
+    });
+    throw new ScenarioValidationError(sortIssues(issues), file);
+  }
+  const baseDir = options.baseDir ?? (options.sourceFile ? path.dirname(options.sourceFile) : process.cwd());
+  return toScenario(value as ScenarioInput, { baseDir, ...(options.sourceFile ? { file: options.sourceFile } : {}) });
+}
+
+/**
+ * Validates an already-built scenario value (a `defineScenario()` result or a parsed object) and
+ * returns the model. Issues carry field paths but no positions.
+ */
+export function scenarioFromValue(value: unknown, options: TextSource = {}): Scenario {
+  const raw = validateScenarioValue(value, options);
+  if (raw.length > 0) throw new ScenarioValidationError(issuesWithoutPositions(raw, options.file), options.file);
+  const baseDir = options.baseDir ?? (options.sourceFile ? path.dirname(options.sourceFile) : process.cwd());
+  return toScenario(value as ScenarioInput, { baseDir, ...(options.sourceFile ? { file: options.sourceFile } : {}) });
+}
+
+/** Issues of a value with no source text: `FILE: path: message` (or `path: message`), sorted by path. */
+export function issuesWithoutPositions(raw: ValidationIssue[], file?: string): ScenarioIssue[] {
+  return raw
+    .map((issue) => {
+      const p = formatPath(issue.path);
+      return { ...(file ? { file } : {}), path: p, message: issue.message, text: `${file ? `${file}: ` : ''}${p}: ${issue.message}` };
+    })
+    .sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+}
+
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
+}
+
+function sortIssues(issues: ScenarioIssue[]): ScenarioIssue[] {
+  const seen = new Set<string>();
+  return issues
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0) || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
+    .filter((i) => !seen.has(i.text) && seen.add(i.text) !== undefined);
+}
+
+/** The source offset an issue points at: its value, its key, or the map holding a missing field. */
+function locate(doc: Document, issue: ValidationIssue): number {
+  const target: FieldPath = issue.at === 'parent' ? issue.path.slice(0, -1) : issue.path;
+  let node: unknown = doc.contents;
+  let key: Node | undefined;
+  for (const part of target) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(part));
+      if (pair === undefined) break;
+      key = isScalar(pair.key) ? pair.key : undefined;
+      if (pair.value === null || pair.value === undefined) {
+        node = undefined;
+        break;
+      }
+      node = pair.value;
+    } else if (isSeq(node) && typeof part === 'number' && node.items[part] !== undefined) {
+      key = undefined;
+      node = node.items[part];
+    } else break;
+  }
+  const rangeOf = (n: unknown): number | undefined => (n as { range?: [number, number, number] } | undefined)?.range?.[0];
+  if (issue.at === 'key' && key !== undefined) return rangeOf(key) ?? 0;
+  return rangeOf(node) ?? rangeOf(key) ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// From a validated input to the model.
+
+const READINESS_TIMEOUT_MS = 10_000;
+const LOAD_RATE = 20;
+const LOAD_CONNECTIONS = 10;
+const LOAD_TIMEOUT_MS = 2_000;
+
+function argv(command: CommandInput): string[] {
+  return Array.isArray(command) ? [...command] : (splitCommandLine(command) ?? []);
+}
+
+function readinessOf(agent: AgentInput): Readiness {
+  const r = agent.readiness ?? {};
+  const timeoutMs = r.timeout !== undefined ? parseDuration(r.timeout, 'readiness.timeout') : READINESS_TIMEOUT_MS;
+  return r.http !== undefined ? { kind: 'http', path: r.http, timeoutMs } : { kind: 'tcp', timeoutMs };
+}
+
+/**
+ * Turns a validated {@link ScenarioInput} into the {@link Scenario} model: durations in ms,
+ * defaults filled, paths absolute. Call only on input that passed validation.
+ */
+export function toScenario(input: ScenarioInput, source: { baseDir: string; file?: string }): Scenario {
+  const messageLevel = defaultToxicCatalogue.messageLevel;
+  const edgeProtocol = new Map<string, string>(input.edges.map((e) => [`${e.from}->${e.to}`, e.protocol ?? 'http']));
+  let startMs = 0;
+  const phases: ScenarioPhase[] = input.phases.map((phase) => {
+    const durationMs = parseDuration(phase.duration, 'phases.duration');
+    const faults: ScenarioFault[] = (phase.faults ?? []).map((f, i) => {
+      const [from = '', to = ''] = f.edge.split('->');
+      return {
+        edge: f.edge,
+        from,
+        to,
+        type: f.type,
+        name: f.name ?? `${phase.name}-${f.type}-${i}`,
+        ...(f.stream !== undefined ? { stream: f.stream } : {}),
+        toxicity: f.toxicity ?? 1,
+        attributes: { ...(f.attributes ?? {}) },
+        messageLevel: messageLevel.has(f.type) && edgeProtocol.get(f.edge) !== 'tcp',
+        ...(f.match !== undefined ? { match: { ...f.match } } : {}),
+        ...(f.probability !== undefined ? { probability: f.probability } : {}),
+        ...(f.first !== undefined ? { first: f.first } : {}),
+        ...(f.every !== undefined ? { every: f.every } : {}),
+      };
+    });
+    const out: ScenarioPhase = { name: phase.name, durationMs, startMs, faults };
+    if (phase.load !== undefined) out.load = { ...phase.load };
+    startMs += durationMs;
+    return out;
+  });
+  const totalDurationMs = startMs;
+
+  const scenario: Scenario = {
+    name: input.name,
+    warmupMs: input.warmup !== undefined ? parseDuration(input.warmup, 'warmup') : 0,
+    chaos: { backend: input.chaos?.backend ?? 'embedded' },
+    runtime: input.runtime ?? 'process',
+    agents: input.agents.map((a) => ({
+      name: a.name,
+      ...(a.command !== undefined ? { command: argv(a.command) } : {}),
+      cwd: path.resolve(source.baseDir, a.cwd ?? '.'),
+      env: Object.fromEntries(Object.entries(a.env ?? {}).map(([k, v]) => [k, String(v)])),
+      ...(a.image !== undefined ? { image: a.image } : {}),
+      ...(a.build !== undefined
+        ? {
+            build: {
+              context: path.resolve(source.baseDir, a.build.context),
+              ...(a.build.dockerfile !== undefined ? { dockerfile: a.build.dockerfile } : {}),
+            },
+          }
+        : {}),
+      port: a.port ?? 'auto',
+      readiness: readinessOf(a),
+    })),
+    edges: input.edges.map((e) => ({ id: `${e.from}->${e.to}`, from: e.from, to: e.to, env: e.env, protocol: e.protocol ?? 'http' })),
+    phases,
+    slo: (input.slo ?? []).map((s) =>
+      typeof s === 'string' ? { name: s, budget: s } : { name: s.name ?? s.budget, budget: s.budget, ...(s.phases ? { phases: [...s.phases] } : {}) },
+    ),
+    invariants: (input.invariants ?? []).map((inv) => invariantOf(inv, source.baseDir)),
+    totalDurationMs,
+    source: { baseDir: source.baseDir, ...(source.file !== undefined ? { file: source.file } : {}) },
+  };
+  if (input.description !== undefined) scenario.description = input.description;
+  if (input.seed !== undefined) scenario.seed = String(input.seed);
+  if (input.chaos?.url !== undefined) scenario.chaos.url = input.chaos.url;
+  if (input.chaos?.image !== undefined) scenario.chaos.image = input.chaos.image;
+  if (input.load !== undefined) {
+    const l = input.load;
+    scenario.load = {
+      target: l.target,
+      model: l.model ?? 'open',
+      rate: l.rate ?? LOAD_RATE,
+      connections: l.connections ?? LOAD_CONNECTIONS,
+      durationMs: l.duration !== undefined ? parseDuration(l.duration, 'load.duration') : totalDurationMs,
+      timeoutMs: l.timeout !== undefined ? parseDuration(l.timeout, 'load.timeout') : LOAD_TIMEOUT_MS,
+      requests: l.requests.map((r) => ({
+        name: r.name ?? `${r.method} ${r.path}`,
+        method: r.method,
+        path: r.path,
+        headers: { ...(r.headers ?? {}) },
+        ...(r.body !== undefined ? { body: r.body } : {}),
+      })),
+    };
+  }
+  return scenario;
+}
+
+function invariantOf(inv: InvariantInput, baseDir: string): ScenarioInvariant {
+  const after = inv.after ?? 'end';
+  if (inv.http !== undefined) return { kind: 'http', name: inv.name, after, agent: inv.http.agent, path: inv.http.path };
+  if (inv.exactly_once !== undefined) {
+    return { kind: 'exactly_once', name: inv.name, after, effects: { ...inv.exactly_once.effects }, key: inv.exactly_once.key };
+  }
+  return { kind: 'command', name: inv.name, after, command: argv(inv.command ?? []), cwd: baseDir };
+}

@@ -1,0 +1,357 @@
+/**
+ * The scenario schema: the single source of both the validator (`validate-schema.ts`) and the
+ * exported JSON Schema file (`schema/scenario.schema.json`, written by `json-schema.ts`), so the
+ * two cannot drift. It is plain JSON Schema (draft 2020-12) plus one private keyword,
+ * `x-expected`: the words an error message uses for "expected …"; it is stripped from the file.
+ */
+import { DURATION_EXPECTED, DURATION_PATTERN } from './duration.js';
+
+/** The subset of JSON Schema the scenario schema uses and `validate-schema.ts` implements. */
+export interface SchemaNode {
+  $schema?: string;
+  $id?: string;
+  $ref?: string;
+  $defs?: Record<string, SchemaNode>;
+  title?: string;
+  description?: string;
+  type?: JsonType | JsonType[];
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  additionalProperties?: boolean | SchemaNode;
+  items?: SchemaNode;
+  minItems?: number;
+  enum?: readonly (string | number | boolean)[];
+  const?: string | number | boolean;
+  pattern?: string;
+  minLength?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  oneOf?: SchemaNode[];
+  anyOf?: SchemaNode[];
+  default?: unknown;
+  examples?: unknown[];
+  /** Private: how an error message describes a valid value. */
+  'x-expected'?: string;
+}
+
+/** JSON types as JSON Schema names them. */
+export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
+
+/** The TCP-level toxic types Toxiproxy itself knows. */
+export const TCP_TOXIC_TYPES = [
+  'latency',
+  'bandwidth',
+  'slow_close',
+  'timeout',
+  'reset_peer',
+  'slicer',
+  'limit_data',
+  'noop',
+] as const;
+
+/** agentcheck's message-level (HTTP) toxic types: they need an `http` edge and the embedded proxy. */
+export const MESSAGE_TOXIC_TYPES = [
+  'drop',
+  'duplicate',
+  'http_error',
+  'commit_then_drop',
+  'http_latency',
+  'stream_cut',
+] as const;
+
+/** Placeholders the load driver expands in request headers and bodies (`${uuid}`, …). */
+export const TEMPLATE_PLACEHOLDERS = ['uuid', 'seq', 'idempotencyKey', 'traceparent', 'now', 'phase'] as const;
+
+const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
+const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+const str = (description: string, extra: Partial<SchemaNode> = {}): SchemaNode => ({
+  type: 'string',
+  description,
+  ...extra,
+});
+const obj = (
+  description: string,
+  properties: Record<string, SchemaNode>,
+  required: string[] = [],
+  extra: Partial<SchemaNode> = {},
+): SchemaNode => ({
+  type: 'object',
+  description,
+  properties,
+  ...(required.length > 0 ? { required } : {}),
+  additionalProperties: false,
+  ...extra,
+});
+const ref = (name: string, description?: string): SchemaNode => ({
+  $ref: `#/$defs/${name}`,
+  ...(description ? { description } : {}),
+});
+const list = (description: string, items: SchemaNode, minItems?: number): SchemaNode => ({
+  type: 'array',
+  description,
+  items,
+  ...(minItems !== undefined ? { minItems } : {}),
+});
+const ratio = (description: string): SchemaNode => ({
+  type: 'number',
+  description,
+  minimum: 0,
+  maximum: 1,
+  'x-expected': 'a number from 0 to 1',
+});
+const count = (description: string): SchemaNode => ({
+  type: 'integer',
+  description,
+  minimum: 1,
+  'x-expected': 'an integer ≥ 1',
+});
+
+const defs: Record<string, SchemaNode> = {
+  duration: {
+    description: 'A duration: a number of milliseconds, or a string such as "500ms", "2s", "1m30s" (units ms, s, m, h).',
+    oneOf: [
+      { type: 'number', minimum: 0 },
+      { type: 'string', pattern: DURATION_PATTERN },
+    ],
+    'x-expected': DURATION_EXPECTED,
+  },
+  command: {
+    description: 'A command: one string, split into words like a shell would (quotes respected, no expansion), or an argv list.',
+    oneOf: [
+      { type: 'string', minLength: 1 },
+      { type: 'array', items: { type: 'string' }, minItems: 1 },
+    ],
+    'x-expected': 'a command string or a non-empty list of strings',
+  },
+  name: str('A name: a letter, then letters, digits, "_" or "-".', {
+    pattern: NAME_PATTERN,
+    'x-expected': 'a name made of letters, digits, "_" and "-", starting with a letter',
+  }),
+  stringMap: {
+    type: 'object',
+    description: 'A map of names to strings.',
+    additionalProperties: { type: 'string' },
+  },
+  agent: obj(
+    'One agent of the team: a local process (command) or a container (image or build).',
+    {
+      name: ref('name', 'Unique agent name; edges, load and invariants refer to it.'),
+      command: ref('command', 'Process runtime: the command that starts the agent. It gets PORT (and HOST) in its environment.'),
+      cwd: str("Working directory of the command, relative to the scenario file's folder. Default: that folder."),
+      env: {
+        type: 'object',
+        description: 'Extra environment variables for the agent.',
+        additionalProperties: { type: ['string', 'number', 'boolean'], 'x-expected': 'a string, number or boolean' },
+      },
+      image: str('Containers runtime: an image used as is.', { minLength: 1 }),
+      build: obj(
+        'Containers runtime: build the image from a Dockerfile.',
+        {
+          context: str("Build context, relative to the scenario file's folder.", { minLength: 1 }),
+          dockerfile: str('Dockerfile path relative to the context. Default "Dockerfile".'),
+        },
+        ['context'],
+      ),
+      port: {
+        description: 'The port the agent listens on, passed as PORT. Default "auto": a free port.',
+        anyOf: [
+          { type: 'integer', minimum: 1, maximum: 65535 },
+          { type: 'string', enum: ['auto'] },
+        ],
+        default: 'auto',
+        'x-expected': 'a port number from 1 to 65535 or "auto"',
+      },
+      readiness: obj(
+        'How agentcheck knows the agent is ready. Default: a TCP connect, 10s timeout.',
+        {
+          http: str('GET this path until it answers 2xx, e.g. "/healthz".', {
+            pattern: '^/',
+            'x-expected': 'a path starting with "/"',
+          }),
+          tcp: { type: 'boolean', const: true, description: 'Wait until the port accepts a TCP connection.', 'x-expected': 'true' },
+          timeout: ref('duration', 'Give up (exit 3) after this long. Default "10s".'),
+        },
+      ),
+    },
+    ['name'],
+  ),
+  edge: obj(
+    'A caller -> callee connection. agentcheck puts a proxy on it and gives the caller the proxy URL in `env`.',
+    {
+      from: ref('name', 'The calling agent.'),
+      to: ref('name', 'The called agent.'),
+      env: str("The environment variable the caller reads the callee's base URL from.", {
+        pattern: ENV_NAME_PATTERN,
+        'x-expected': 'an environment variable name such as PAYMENTS_URL',
+      }),
+      protocol: {
+        type: 'string',
+        enum: ['http', 'tcp'],
+        default: 'http',
+        description: '"http" allows message-level faults on this edge; "tcp" only TCP toxics. Default "http".',
+      },
+    },
+    ['from', 'to', 'env'],
+  ),
+  fault: obj(
+    'A fault (toxic) on one edge for the length of its phase.',
+    {
+      edge: str('The edge, written "from->to".', {
+        pattern: '^[A-Za-z][A-Za-z0-9_-]*->[A-Za-z][A-Za-z0-9_-]*$',
+        'x-expected': 'an edge written "from->to", e.g. "planner->payments"',
+      }),
+      type: str(
+        `The toxic type: TCP (${TCP_TOXIC_TYPES.join(', ')}) or message-level on http edges (${MESSAGE_TOXIC_TYPES.join(', ')}).`,
+        { minLength: 1, 'x-expected': 'a toxic type' },
+      ),
+      name: str('Toxic name. Default "<phase>-<type>-<index>".', {
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        'x-expected': 'a name made of letters, digits, ".", "_" and "-"',
+      }),
+      stream: { type: 'string', enum: ['upstream', 'downstream'], description: 'Direction: upstream is caller -> callee. Default downstream.' },
+      toxicity: ratio('Share of connections the toxic applies to. Default 1.'),
+      attributes: {
+        type: 'object',
+        description: 'Toxic attributes, e.g. { latency: 500, jitter: 50 } for latency.',
+      },
+      match: obj('Message-level only: which requests the fault applies to.', {
+        method: str('HTTP method.', { minLength: 1 }),
+        path: str('Path glob, e.g. "/charges*".', { minLength: 1 }),
+        header: ref('stringMap', 'Header values the request must carry.'),
+        jsonrpc_method: str('JSON-RPC method in the body, e.g. "SendMessage" or "tools/call".', { minLength: 1 }),
+      }),
+      probability: ratio('Message-level only: chance that a matching request is hit. Default 1.'),
+      first: count('Message-level only: hit only the first N matching requests.'),
+      every: count('Message-level only: hit every Nth matching request.'),
+    },
+    ['edge', 'type'],
+  ),
+  phase: obj(
+    'One step of the timeline: its faults are applied at its start and removed at its end.',
+    {
+      name: str('Unique phase name; budgets can be scoped to it.', {
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        'x-expected': 'a name made of letters, digits, ".", "_" and "-"',
+      }),
+      duration: ref('duration', 'How long the phase lasts.'),
+      faults: list('Faults during this phase.', ref('fault')),
+      load: obj('Load overrides during this phase.', {
+        rate: { type: 'number', exclusiveMinimum: 0, description: 'Requests per second in this phase.', 'x-expected': 'a number > 0' },
+      }),
+    },
+    ['name', 'duration'],
+  ),
+  request: obj(
+    'A request template. Header values and body strings may hold placeholders: ' +
+      TEMPLATE_PLACEHOLDERS.map((p) => '${' + p + '}').join(', ') +
+      '.',
+    {
+      name: str('Name in reports. Default "<METHOD> <path>".'),
+      method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], description: 'HTTP method.' },
+      path: str('Request path (placeholders allowed).', { pattern: '^/', 'x-expected': 'a path starting with "/"' }),
+      headers: ref('stringMap', 'Request headers.'),
+      body: { description: 'Request body: sent as JSON (content-type application/json) unless it is a string.' },
+    },
+    ['method', 'path'],
+  ),
+  load: obj(
+    'The traffic agentcheck drives at the entry agent.',
+    {
+      target: ref('name', 'The entry agent the requests go to.'),
+      model: { type: 'string', enum: ['open', 'closed'], default: 'open', description: '"open": fixed arrival rate, latency from the intended start (default); "closed": N connections back to back.' },
+      rate: { type: 'number', exclusiveMinimum: 0, default: 20, description: 'Requests per second (open model). Default 20.', 'x-expected': 'a number > 0' },
+      connections: count('Connections (closed model) or the concurrency cap (open model). Default 10.'),
+      duration: ref('duration', 'How long to drive load. Default: the sum of the phase durations.'),
+      timeout: ref('duration', 'Per-request timeout; a timeout counts as an error at this latency. Default "2s".'),
+      requests: list('Request templates, sent in turn.', ref('request'), 1),
+    },
+    ['target', 'requests'],
+  ),
+  slo: {
+    description: 'An SLO budget such as "p(99) < 300ms", or { budget, phases, name }.',
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      obj(
+        'An SLO budget scoped to phases.',
+        {
+          budget: str('The budget expression, e.g. "p(99) < 300ms", "error_rate < 1%".', { minLength: 1 }),
+          phases: list('Judge the budget only over these phases. Default: every phase.', ref('phaseRef'), 1),
+          name: str('Name in reports. Default: the expression.', { minLength: 1 }),
+        },
+        ['budget'],
+      ),
+    ],
+    'x-expected': 'a budget string or a map with budget, phases, name',
+  },
+  phaseRef: str('A phase name.', { minLength: 1 }),
+  invariant: obj(
+    'A check after the run (or after each phase). Exactly one of http, command, exactly_once.',
+    {
+      name: str('Name in reports.', { minLength: 1 }),
+      http: obj(
+        'GET a path on an agent; passes when it answers JSON { "ok": true, "details": … }.',
+        { agent: ref('name', 'The agent to probe.'), path: str('The path.', { pattern: '^/', 'x-expected': 'a path starting with "/"' }) },
+        ['agent', 'path'],
+      ),
+      command: ref('command', "Passes when the command exits 0; runs in the scenario file's folder."),
+      exactly_once: obj(
+        "Each key the load submitted has exactly one effect in the agent's effect list (lost, duplicated and unexpected effects fail).",
+        {
+          effects: obj(
+            'Where to read effects: GET path on agent returning { effects: [ { <key>: … } ] } or a list.',
+            { agent: ref('name', 'The agent that records effects.'), path: str('The path.', { pattern: '^/', 'x-expected': 'a path starting with "/"' }) },
+            ['agent', 'path'],
+          ),
+          key: str('The field that identifies an operation, in the request body and in each effect, e.g. "orderId".', { minLength: 1 }),
+        },
+        ['effects', 'key'],
+      ),
+      after: { type: 'string', enum: ['end', 'each-phase'], default: 'end', description: 'When to check. Default "end".' },
+    },
+    ['name'],
+  ),
+};
+
+/** The scenario JSON Schema, with `x-expected` hints (see `json-schema.ts` for the exported form). */
+export const scenarioSchema: SchemaNode = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://agentcheck.dev/schema/scenario.schema.json',
+  title: 'agentcheck scenario',
+  ...obj(
+    'A team of agents, the edges between them, a timeline of fault phases, the load, SLO budgets and invariants. See docs/scenario.md.',
+    {
+      $schema: str('JSON Schema reference for editors; ignored.'),
+      name: str('Scenario name, used in reports.', { minLength: 1 }),
+      description: str('What the scenario shows.'),
+      seed: {
+        description: "Seed of the run's random decisions. Default: random, printed in the report so a run can be replayed.",
+        anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }],
+        'x-expected': 'an integer ≥ 0 or a non-empty string',
+      },
+      warmup: ref('duration', 'Load before the first phase; its results are discarded. Default 0.'),
+      chaos: obj(
+        'The fault proxy. Default: the embedded agentcheck proxy.',
+        {
+          backend: { type: 'string', enum: ['embedded', 'toxiproxy'], description: '"embedded" (agentcheck, message-level faults) or "toxiproxy" (TCP toxics only).' },
+          url: str('Toxiproxy API URL (process runtime), e.g. http://127.0.0.1:8474.', {
+            pattern: '^https?://',
+            'x-expected': 'an http:// or https:// URL',
+          }),
+          image: str('Proxy image (containers runtime).', { minLength: 1 }),
+        },
+        ['backend'],
+      ),
+      runtime: { type: 'string', enum: ['process', 'containers'], default: 'process', description: 'Where agents run. Default "process".' },
+      agents: list('The agents of the team.', ref('agent'), 1),
+      edges: list('Caller -> callee connections; each gets a proxy.', ref('edge')),
+      phases: list('The timeline, in order.', ref('phase'), 1),
+      load: ref('load'),
+      slo: list('SLO budgets.', ref('slo')),
+      invariants: list('Checks on the system after the run.', ref('invariant')),
+    },
+    ['name', 'agents', 'edges', 'phases'],
+  ),
+  $defs: defs,
+};

@@ -1,0 +1,276 @@
+/**
+ * The scenario model, twice: {@link ScenarioInput} is what a user writes (YAML, JSON, or
+ * TypeScript through `defineScenario()`), {@link Scenario} is what the loader hands the runner:
+ * validated, durations in milliseconds, defaults filled, paths absolute, ids computed.
+ * The schema in `schema.ts` is the authority on the input shape; docs/scenario.md documents it.
+ */
+
+/** A duration: a number of milliseconds, or a string such as `"500ms"`, `"2s"`, `"1m30s"`. */
+export type DurationInput = number | string;
+
+/** A command line: one string (split like a shell would, no expansion) or an argv array. */
+export type CommandInput = string | string[];
+
+/** The HTTP methods a load request may use. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+
+/** Scenario file as written. See docs/scenario.md for every field and its default. */
+export interface ScenarioInput {
+  /** JSON Schema reference for editors; ignored by agentcheck. */
+  $schema?: string;
+  name: string;
+  description?: string;
+  /** Seed of the run's RNG (fault decisions, generated ids). Default: random, printed in the report. */
+  seed?: number | string;
+  /** Load before the first phase whose results are discarded. Default 0. */
+  warmup?: DurationInput;
+  /** Which fault proxy serves the edges. Default `{ backend: 'embedded' }`. */
+  chaos?: ChaosInput;
+  /** Where the agents run. Default `process`. */
+  runtime?: 'process' | 'containers';
+  agents: AgentInput[];
+  edges: EdgeInput[];
+  phases: PhaseInput[];
+  load?: LoadInput;
+  slo?: SloInput[];
+  invariants?: InvariantInput[];
+}
+
+/** The fault proxy: agentcheck's own (`embedded`) or a real Toxiproxy. */
+export interface ChaosInput {
+  backend: 'embedded' | 'toxiproxy';
+  /** Toxiproxy API URL (process runtime), e.g. `http://127.0.0.1:8474`. */
+  url?: string;
+  /** Proxy image (containers runtime). */
+  image?: string;
+}
+
+/** One agent of the team. */
+export interface AgentInput {
+  name: string;
+  /** Process runtime: how to start it. */
+  command?: CommandInput;
+  /** Working directory, relative to the scenario file's folder. Default: that folder. */
+  cwd?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string | number | boolean>;
+  /** Containers runtime: an image used as is. */
+  image?: string;
+  /** Containers runtime: an image built from a Dockerfile. */
+  build?: { context: string; dockerfile?: string };
+  /** The port the agent listens on (given to it as `PORT`). Default `auto` (a free port). */
+  port?: number | 'auto';
+  /** How to know it is ready. Default `{ tcp: true, timeout: '10s' }`. */
+  readiness?: { http?: string; tcp?: true; timeout?: DurationInput };
+}
+
+/** A caller → callee connection, routed through one proxy. */
+export interface EdgeInput {
+  from: string;
+  to: string;
+  /** The environment variable the caller reads the callee's (proxied) base URL from. */
+  env: string;
+  /** `http` enables message-level faults on this edge. Default `http`. */
+  protocol?: 'http' | 'tcp';
+}
+
+/** Request matching for message-level faults. */
+export interface FaultMatchInput {
+  method?: string;
+  /** A path glob, e.g. `/charges*`. */
+  path?: string;
+  header?: Record<string, string>;
+  /** The JSON-RPC `method` in the request body (A2A `SendMessage`, MCP `tools/call`). */
+  jsonrpc_method?: string;
+}
+
+/** One fault applied to one edge for the length of a phase. */
+export interface FaultInput {
+  /** `"from->to"`, naming an edge. */
+  edge: string;
+  /** The toxic type, e.g. `latency`, `duplicate`. */
+  type: string;
+  /** Toxic name. Default `<phase>-<type>-<index>`. */
+  name?: string;
+  stream?: 'upstream' | 'downstream';
+  /** Share of connections affected, 0..1. Default 1. */
+  toxicity?: number;
+  attributes?: Record<string, unknown>;
+  match?: FaultMatchInput;
+  /** Message-level: per-request firing probability, 0..1. */
+  probability?: number;
+  /** Message-level: fire on the first N matching requests only. */
+  first?: number;
+  /** Message-level: fire on every Nth matching request. */
+  every?: number;
+}
+
+/** One step of the timeline. */
+export interface PhaseInput {
+  name: string;
+  duration: DurationInput;
+  faults?: FaultInput[];
+  /** Overrides the load's rate during this phase. */
+  load?: { rate?: number };
+}
+
+/** One request template; strings may hold placeholders such as `${uuid}`. */
+export interface RequestInput {
+  name?: string;
+  method: HttpMethod;
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON unless a string. */
+  body?: unknown;
+}
+
+/** The traffic driven at the entry agent. */
+export interface LoadInput {
+  target: string;
+  /** `open`: fixed arrival rate (default); `closed`: N connections back to back. */
+  model?: 'open' | 'closed';
+  /** Requests per second (open model). Default 20. */
+  rate?: number;
+  /** Connections (closed model; open-model concurrency cap). Default 10. */
+  connections?: number;
+  /** Default: the sum of the phases. */
+  duration?: DurationInput;
+  /** Per-request timeout. Default `2s`. */
+  timeout?: DurationInput;
+  requests: RequestInput[];
+}
+
+/** An SLO budget expression, or one with a name and a phase scope. */
+export type SloInput = string | { budget: string; phases?: string[]; name?: string };
+
+/** A check run at the end of the run (and optionally after each phase). */
+export interface InvariantInput {
+  name: string;
+  /** GET `path` on `agent`; passes when it answers JSON `{ ok: true }`. */
+  http?: { agent: string; path: string };
+  /** Passes when the command exits 0. */
+  command?: CommandInput;
+  /** Each key the load driver submitted has exactly one effect in the agent's effect list. */
+  exactly_once?: { effects: { agent: string; path: string }; key: string };
+  /** Default `end`. */
+  after?: 'end' | 'each-phase';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loaded model.
+
+/** A validated scenario with defaults filled; what `runScenario` consumes. */
+export interface Scenario {
+  name: string;
+  description?: string;
+  /** The RNG seed as a string, when the file set one. */
+  seed?: string;
+  warmupMs: number;
+  chaos: { backend: 'embedded' | 'toxiproxy'; url?: string; image?: string };
+  runtime: 'process' | 'containers';
+  agents: ScenarioAgent[];
+  edges: ScenarioEdge[];
+  phases: ScenarioPhase[];
+  load?: ScenarioLoad;
+  slo: ScenarioSlo[];
+  invariants: ScenarioInvariant[];
+  /** Sum of the phase durations (excluding warm-up). */
+  totalDurationMs: number;
+  /** Where it came from: the file (absolute) if any, and the folder relative paths resolve against. */
+  source: { file?: string; baseDir: string };
+}
+
+/** Readiness probe of an agent. */
+export type Readiness = { kind: 'http'; path: string; timeoutMs: number } | { kind: 'tcp'; timeoutMs: number };
+
+/** A loaded agent. */
+export interface ScenarioAgent {
+  name: string;
+  /** argv; present whenever the runtime is `process`. */
+  command?: string[];
+  /** Absolute working directory. */
+  cwd: string;
+  env: Record<string, string>;
+  image?: string;
+  /** `context` is absolute; `dockerfile` is relative to it, as Docker expects. */
+  build?: { context: string; dockerfile?: string };
+  port: number | 'auto';
+  readiness: Readiness;
+}
+
+/** A loaded edge; `id` is `"from->to"`. */
+export interface ScenarioEdge {
+  id: string;
+  from: string;
+  to: string;
+  env: string;
+  protocol: 'http' | 'tcp';
+}
+
+/** A loaded fault. Message-level options are passed through as written. */
+export interface ScenarioFault {
+  /** Edge id `"from->to"`. */
+  edge: string;
+  from: string;
+  to: string;
+  type: string;
+  /** Unique within the scenario. */
+  name: string;
+  stream?: 'upstream' | 'downstream';
+  toxicity: number;
+  attributes: Record<string, unknown>;
+  /** True for the HTTP message-level toxics (drop, duplicate, http_error, …). */
+  messageLevel: boolean;
+  match?: FaultMatchInput;
+  probability?: number;
+  first?: number;
+  every?: number;
+}
+
+/** A loaded phase; `startMs` is its offset from the end of the warm-up. */
+export interface ScenarioPhase {
+  name: string;
+  durationMs: number;
+  startMs: number;
+  faults: ScenarioFault[];
+  load?: { rate?: number };
+}
+
+/** A loaded request template. */
+export interface ScenarioRequest {
+  name: string;
+  method: HttpMethod;
+  path: string;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** A loaded load section. */
+export interface ScenarioLoad {
+  target: string;
+  model: 'open' | 'closed';
+  rate: number;
+  connections: number;
+  durationMs: number;
+  timeoutMs: number;
+  requests: ScenarioRequest[];
+}
+
+/** A loaded SLO budget; `budget` is the expression as written (parsed by src/load). */
+export interface ScenarioSlo {
+  name: string;
+  budget: string;
+  phases?: string[];
+}
+
+/** A loaded invariant. */
+export type ScenarioInvariant =
+  | { kind: 'http'; name: string; after: 'end' | 'each-phase'; agent: string; path: string }
+  | { kind: 'command'; name: string; after: 'end' | 'each-phase'; command: string[]; cwd: string }
+  | {
+      kind: 'exactly_once';
+      name: string;
+      after: 'end' | 'each-phase';
+      effects: { agent: string; path: string };
+      key: string;
+    };

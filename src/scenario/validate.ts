@@ -1,0 +1,12 @@
+/**
+ * Scenario validation in one call: the JSON Schema pass, then the semantic pass, on a parsed
+ * document. Positions are added by `load.ts`, which knows the source text.
+ */
+import { validateAgainstSchema } from './validate-schema.js';
+import { validateScenarioSemantics, type SemanticOptions } from './validate-semantics.js';
+import type { ValidationIssue } from './validate-issue.js';
+
+/** Every problem of a parsed scenario document (schema and semantics), unsorted. */
+export function validateScenarioValue(value: unknown, options: SemanticOptions = {}): ValidationIssue[] {
+  return [...validateAgainstSchema(value), ...validateScenarioSemantics(value, options)];
+}
