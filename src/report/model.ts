@@ -98,7 +98,10 @@ export interface AgentReport {
   runtime: 'process' | 'container';
   url?: string;
   status: 'started' | 'failed' | 'crashed' | 'stopped';
+  /** Milliseconds since the run's start when the agent was spawned. */
   startMs?: number;
+  /** Milliseconds from spawn until the readiness check passed (the JUnit case's time). Added in report version 1, optional. */
+  readyMs?: number;
   /** Path of the captured log, relative to the report folder. */
   log?: string;
   error?: string;

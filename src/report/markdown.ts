@@ -1,0 +1,298 @@
+/**
+ * summary.md: GitHub-flavoured Markdown for CI step summaries ($GITHUB_STEP_SUMMARY). Headline verdict
+ * and reasons first (what a reviewer reads), then one table per section. Tables are capped so a huge
+ * run stays well under GitHub's 1 MiB summary limit; report.json has every row.
+ */
+import { escapeMarkdown as md } from './escape.js';
+import {
+  agentStatus,
+  budgetLabel,
+  countStatuses,
+  errorRatio,
+  faultLabel,
+  formatBurn,
+  formatCount,
+  formatInUnit,
+  formatMs,
+  formatRate,
+  formatRatio,
+  NO_DATA,
+  statusEmoji,
+  statusLabel,
+  verdictEmoji,
+  verdictMeaning,
+} from './format.js';
+import type { CheckStatus, RunReport } from './model.js';
+
+/** Options of {@link renderMarkdown}. */
+export interface MarkdownOptions {
+  /** Most rows per table before the rest is summarised in one line (default 200). */
+  maxRows?: number;
+  /** Heading level of the headline, 1–4 (default 2, so several runs can share one step summary). */
+  headingLevel?: number;
+}
+
+type Align = 'l' | 'r' | 'c';
+
+function table(headers: Array<[string, Align]>, rows: string[][], maxRows: number): string[] {
+  const head = `| ${headers.map(([h]) => h).join(' | ')} |`;
+  const sep = `|${headers.map(([, a]) => (a === 'r' ? ' ---: ' : a === 'c' ? ' :---: ' : ' --- ')).join('|')}|`;
+  const shown = rows.slice(0, maxRows).map((r) => `| ${r.map((c) => (c === '' ? ' ' : c)).join(' | ')} |`);
+  const out = [head, sep, ...shown];
+  if (rows.length > maxRows) out.push('', `_… ${rows.length - maxRows} more rows in report.json_`);
+  return out;
+}
+
+function status(s: CheckStatus): string {
+  return `${statusEmoji(s)} ${statusLabel(s)}`;
+}
+
+function code(s: string): string {
+  // A code span cannot escape backticks; fall back to escaped plain text when the text has one.
+  if (/[`\r\n]/.test(s)) return md(s);
+  const inner = s.replace(/\|/g, '\\|');
+  return `\`${inner}\``;
+}
+
+function headlineSection(report: RunReport, level: number): string[] {
+  const h = '#'.repeat(level);
+  const counts = countStatuses(report);
+  const out = [`${h} ${verdictEmoji(report.verdict)} agentcheck ${md(report.kind)}: ${report.verdict.toUpperCase()} — ${md(report.title)}`, ''];
+  const reasons = report.reasons.length > 0 ? report.reasons : [verdictMeaning(report.verdict)];
+  out.push(`**${md(reasons[0] ?? '')}**`);
+  if (reasons.length > 1) out.push('', ...reasons.slice(1).map((r) => `- ${md(r)}`));
+  if (report.aborted) {
+    out.push('', `> 🛑 Aborted${report.aborted.signal ? ` by ${md(report.aborted.signal)}` : ''}: ${md(report.aborted.reason)}. The figures below cover the run until then.`);
+  }
+  const parts = [
+    `${counts.total} checks: ${counts.pass} passed`,
+    counts.fail ? `${counts.fail} failed` : '',
+    counts.invalid ? `${counts.invalid} invalid` : '',
+    counts.warn ? `${counts.warn} warned` : '',
+    counts.skipped ? `${counts.skipped} skipped` : '',
+  ].filter(Boolean);
+  const meta = [
+    parts.join(', '),
+    `duration ${formatMs(report.durationMs)}`,
+    `started ${md(report.startedAt)}`,
+    report.source !== undefined ? `source ${code(report.source)}` : '',
+    report.seed !== undefined ? `seed ${code(report.seed)}` : '',
+  ].filter(Boolean);
+  out.push('', meta.join(' · '));
+  return out;
+}
+
+function phasesSection(report: RunReport, maxRows: number, sub: string): string[] {
+  if (report.phases.length === 0) return [];
+  const rows = report.phases.map((p) => [
+    md(p.name),
+    formatMs(p.startMs),
+    formatMs(p.endMs - p.startMs),
+    formatCount(p.requests),
+    formatCount(p.errors),
+    formatCount(p.timeouts),
+    formatRatio(errorRatio(p.errors, p.requests)),
+    formatMs(p.latency?.p50),
+    formatMs(p.latency?.p99),
+    formatRate(p.throughput),
+    p.faults.length > 0 ? p.faults.map((f) => md(faultLabel(f))).join('<br>') : NO_DATA,
+  ]);
+  return [
+    `${sub} Phases`,
+    '',
+    ...table(
+      [
+        ['Phase', 'l'],
+        ['Start', 'r'],
+        ['Duration', 'r'],
+        ['Requests', 'r'],
+        ['Errors', 'r'],
+        ['Timeouts', 'r'],
+        ['Error rate', 'r'],
+        ['p50', 'r'],
+        ['p99', 'r'],
+        ['Throughput', 'r'],
+        ['Faults', 'l'],
+      ],
+      rows,
+      maxRows,
+    ),
+  ];
+}
+
+function budgetsSection(report: RunReport, maxRows: number, sub: string): string[] {
+  if (report.budgets.length === 0) return [];
+  const rows = report.budgets.map((b) => {
+    const burn =
+      b.burnRate === undefined && b.maxWindowBurnRate === undefined
+        ? NO_DATA
+        : `${formatBurn(b.burnRate)}${b.maxWindowBurnRate !== undefined ? ` (max window ${formatBurn(b.maxWindowBurnRate)})` : ''}`;
+    return [
+      status(b.status),
+      code(budgetLabel(b)),
+      md(b.scope),
+      formatInUnit(b.measured, b.unit),
+      formatInUnit(b.objective, b.unit),
+      formatCount(b.samples),
+      burn,
+      b.reason ? md(b.reason) : '',
+    ];
+  });
+  return [
+    `${sub} Budgets`,
+    '',
+    ...table(
+      [
+        ['Status', 'l'],
+        ['Budget', 'l'],
+        ['Scope', 'l'],
+        ['Measured', 'r'],
+        ['Objective', 'r'],
+        ['Samples', 'r'],
+        ['Burn rate', 'r'],
+        ['Reason', 'l'],
+      ],
+      rows,
+      maxRows,
+    ),
+  ];
+}
+
+function invariantsSection(report: RunReport, maxRows: number, sub: string): string[] {
+  if (report.invariants.length === 0) return [];
+  const rows = report.invariants.map((i) => [status(i.status), md(i.name), md(i.kind), md(i.when), i.finding ? md(i.finding) : '']);
+  return [
+    `${sub} Invariants`,
+    '',
+    ...table(
+      [
+        ['Status', 'l'],
+        ['Invariant', 'l'],
+        ['Kind', 'l'],
+        ['When', 'l'],
+        ['Finding', 'l'],
+      ],
+      rows,
+      maxRows,
+    ),
+  ];
+}
+
+function faultsFired(f: Record<string, number>): string {
+  const entries = Object.entries(f).filter(([, n]) => n > 0);
+  return entries.length === 0 ? NO_DATA : entries.map(([k, n]) => `${md(k)} ×${formatCount(n)}`).join(', ');
+}
+
+function edgesSection(report: RunReport, maxRows: number, sub: string): string[] {
+  if (report.edges.length === 0) return [];
+  const rows = report.edges.map((e) => [
+    code(e.edge),
+    md(e.protocol),
+    formatCount(e.requests),
+    formatCount(e.errors),
+    formatMs(e.latency?.p50),
+    formatMs(e.latency?.p99),
+    formatRatio(e.traceparentPropagated),
+    faultsFired(e.faultsFired),
+    formatRatio(e.slowShare),
+  ]);
+  return [
+    `${sub} Edges`,
+    '',
+    ...table(
+      [
+        ['Edge', 'l'],
+        ['Protocol', 'l'],
+        ['Requests', 'r'],
+        ['Errors', 'r'],
+        ['p50', 'r'],
+        ['p99', 'r'],
+        ['traceparent propagated', 'r'],
+        ['Faults fired', 'l'],
+        ['Slow share', 'r'],
+      ],
+      rows,
+      maxRows,
+    ),
+  ];
+}
+
+function agentsSection(report: RunReport, maxRows: number, sub: string): string[] {
+  if (report.agents.length === 0) return [];
+  const rows = report.agents.map((a) => [
+    `${statusEmoji(agentStatus(a))} ${md(a.status)}`,
+    md(a.name),
+    md(a.runtime),
+    a.url ? code(a.url) : NO_DATA,
+    a.readyMs !== undefined ? formatMs(a.readyMs) : NO_DATA,
+    a.log ? code(a.log) : NO_DATA,
+    a.error ? md(a.error) : '',
+  ]);
+  return [
+    `${sub} Agents`,
+    '',
+    ...table(
+      [
+        ['Status', 'l'],
+        ['Agent', 'l'],
+        ['Runtime', 'l'],
+        ['URL', 'l'],
+        ['Ready after', 'r'],
+        ['Log', 'l'],
+        ['Error', 'l'],
+      ],
+      rows,
+      maxRows,
+    ),
+  ];
+}
+
+function checksSection(report: RunReport, maxRows: number, sub: string): string[] {
+  if (report.checks.length === 0) return [];
+  // Failures first: with a capped table the rows a reader needs must not be the ones cut.
+  const order: Record<CheckStatus, number> = { fail: 0, invalid: 1, warn: 2, skipped: 3, pass: 4 };
+  const sorted = [...report.checks].sort((a, b) => order[a.status] - order[b.status]);
+  const rows = sorted.map((c) => [status(c.status), md(c.suite), md(c.name), c.message ? md(c.message) : '']);
+  return [
+    `${sub} Checks`,
+    '',
+    ...table(
+      [
+        ['Status', 'l'],
+        ['Suite', 'l'],
+        ['Check', 'l'],
+        ['Message', 'l'],
+      ],
+      rows,
+      maxRows,
+    ),
+  ];
+}
+
+function loadSection(report: RunReport, sub: string): string[] {
+  if (!report.load || Object.keys(report.load).length === 0) return [];
+  const items = Object.entries(report.load).map(([k, v]) => {
+    const value = typeof v === 'number' ? String(Number(v.toFixed(3))) : typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+    return `${md(k)}: ${md(value)}`;
+  });
+  return [`${sub} Load generator`, '', items.join(' · ')];
+}
+
+/** Renders summary.md: headline verdict and reasons, then phases, budgets, invariants, edges, agents, checks. */
+export function renderMarkdown(report: RunReport, options: MarkdownOptions = {}): string {
+  const maxRows = Math.max(1, options.maxRows ?? 200);
+  const level = Math.min(4, Math.max(1, options.headingLevel ?? 2));
+  const sub = '#'.repeat(level + 1);
+  const sections = [
+    headlineSection(report, level),
+    phasesSection(report, maxRows, sub),
+    budgetsSection(report, maxRows, sub),
+    invariantsSection(report, maxRows, sub),
+    edgesSection(report, maxRows, sub),
+    agentsSection(report, maxRows, sub),
+    checksSection(report, maxRows, sub),
+    loadSection(report, sub),
+  ].filter((s) => s.length > 0);
+  const body = sections.map((s) => s.join('\n')).join('\n\n');
+  return `${body}\n\n<sub>agentcheck ${md(report.tool.version)} · report version ${report.version} · full details in report.json and report.html</sub>\n`;
+}
