@@ -129,6 +129,14 @@ const defs: Record<string, SchemaNode> = {
     pattern: NAME_PATTERN,
     'x-expected': 'a name made of letters, digits, "_" and "-", starting with a letter',
   }),
+  stringOrList: {
+    description: 'A string, or a non-empty list of strings (any of them).',
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+    ],
+    'x-expected': 'a string or a non-empty list of strings',
+  },
   stringMap: {
     type: 'object',
     description: 'A map of names to strings.',
@@ -216,11 +224,11 @@ const defs: Record<string, SchemaNode> = {
         type: 'object',
         description: 'Toxic attributes, e.g. { latency: 500, jitter: 50 } for latency.',
       },
-      match: obj('Message-level only: which requests the fault applies to.', {
-        method: str('HTTP method.', { minLength: 1 }),
-        path: str('Path glob, e.g. "/charges*".', { minLength: 1 }),
-        header: ref('stringMap', 'Header values the request must carry.'),
-        jsonrpc_method: str('JSON-RPC method in the body, e.g. "SendMessage" or "tools/call".', { minLength: 1 }),
+      match: obj('Message-level only: which requests the fault applies to; every given filter must match.', {
+        method: ref('stringOrList', 'HTTP method(s), e.g. "POST".'),
+        path: ref('stringOrList', 'Path glob(s) without the query string, e.g. "/charges" or "/a2a/**".'),
+        header: ref('stringMap', 'Header values the request must carry; "*" in a value matches any run of characters.'),
+        jsonrpc_method: ref('stringOrList', 'JSON-RPC method(s) in the body, e.g. "SendMessage" or "tools/call".'),
       }),
       probability: ratio('Message-level only: chance that a matching request is hit. Default 1.'),
       first: count('Message-level only: hit only the first N matching requests.'),

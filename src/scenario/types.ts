@@ -76,12 +76,14 @@ export interface EdgeInput {
 
 /** Request matching for message-level faults. */
 export interface FaultMatchInput {
-  method?: string;
-  /** A path glob, e.g. `/charges*`. */
-  path?: string;
+  /** HTTP method(s). */
+  method?: string | string[];
+  /** Path glob(s) without the query string, e.g. `/charges` or `/a2a/**`. */
+  path?: string | string[];
+  /** Header values the request must carry (`*` matches any run of characters). */
   header?: Record<string, string>;
-  /** The JSON-RPC `method` in the request body (A2A `SendMessage`, MCP `tools/call`). */
-  jsonrpc_method?: string;
+  /** The JSON-RPC `method`(s) in the request body (A2A `SendMessage`, MCP `tools/call`). */
+  jsonrpc_method?: string | string[];
 }
 
 /** One fault applied to one edge for the length of a phase. */

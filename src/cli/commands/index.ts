@@ -1,7 +1,8 @@
 import type { RegisterCommand } from '../command.js';
+import { registerScenario } from './scenario.js';
 
 /**
  * Every subcommand, in the order `--help` lists them. Adding a command is one file in this
  * folder and one line here.
  */
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerScenario];
