@@ -47,19 +47,23 @@ export function escapeXmlAttr(s: string): string {
 
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escapes text for HTML text content and quoted attribute values (also inline SVG). NUL becomes U+FFFD. */
+// C0 controls other than tab/LF/CR, and DEL: invisible at best, terminal escape sequences at worst.
+const CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+
+/** Escapes text for HTML text content and quoted attribute values (also inline SVG). Control characters become U+FFFD. */
 export function escapeHtml(s: string): string {
-  return s.replace(/\u0000/g, XML_REPLACEMENT).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
+  return s.replace(CONTROLS, XML_REPLACEMENT).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
 }
 
 /**
  * Escapes text for a GitHub-flavoured Markdown paragraph or table cell: HTML-significant characters
  * become entities (GitHub renders raw HTML in step summaries), Markdown punctuation is backslash-escaped,
- * `|` cannot split a table cell, and newlines become spaces so a row stays one line.
+ * `|` cannot split a table cell, newlines become spaces so a row stays one line, and control characters
+ * become U+FFFD.
  */
 export function escapeMarkdown(s: string): string {
   return s
-    .replace(/\u0000/g, XML_REPLACEMENT)
+    .replace(CONTROLS, XML_REPLACEMENT)
     .replace(/\r\n?|\n/g, ' ')
     .replace(/[\\`*_[\]~#|!]/g, (c) => `\\${c}`)
     .replace(/[&<>]/g, (c) => HTML[c] ?? c);

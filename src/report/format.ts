@@ -16,6 +16,7 @@ export function formatMs(ms: number | null | undefined): string {
   if (!isNum(ms)) return NO_DATA;
   if (!Number.isFinite(ms)) return ms > 0 ? '∞' : '-∞';
   const a = Math.abs(ms);
+  if (a === 0) return '0 ms';
   if (a < 1) return `${ms.toFixed(2)} ms`;
   if (a < 100) return `${ms.toFixed(1)} ms`;
   if (a < 1000) return `${Math.round(ms)} ms`;
@@ -25,7 +26,8 @@ export function formatMs(ms: number | null | undefined): string {
   const h = Math.floor(totalS / 3600);
   const m = Math.floor((totalS % 3600) / 60);
   const s = totalS % 60;
-  return h > 0 ? `${sign}${h} h ${m} min` : `${sign}${m} min ${s} s`;
+  if (h > 0) return m > 0 ? `${sign}${h} h ${m} min` : `${sign}${h} h`;
+  return s > 0 ? `${sign}${m} min ${s} s` : `${sign}${m} min`;
 }
 
 /** Formats a ratio 0..1 as a percentage with enough digits to tell 0.01 % from 0: `0 %`, `0.012 %`, `4.2 %`. */
@@ -165,7 +167,7 @@ export function countStatuses(report: RunReport): StatusCounts {
 
 /** Human label of a budget: the metric and expression, without repeating the metric when the expression names it. */
 export function budgetLabel(b: BudgetResult): string {
-  return b.expression.includes(b.metric) ? b.expression : `${b.metric} ${b.expression}`;
+  return b.expression.includes(b.metric) ? b.expression : `${b.metric}: ${b.expression}`;
 }
 
 /** Formats a fault as `latency on a->b (downstream)`. */

@@ -7,7 +7,6 @@ import { bucketWidthMs, downsampleTimeline, renderTimeChart, type ChartBand } fr
 import { escapeHtml as esc } from './escape.js';
 import {
   agentStatus,
-  budgetLabel,
   countStatuses,
   errorRatio,
   faultLabel,
@@ -38,7 +37,7 @@ const STYLE = `
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:#fff;color:var(--fg);font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1120px;margin:0 auto;padding:24px 24px 48px}
-h1{font-size:22px;margin:0;line-height:1.3;word-break:break-word}
+h1{font-size:22px;margin:0;line-height:1.3;overflow-wrap:anywhere}
 h2{font-size:17px;margin:32px 0 10px;padding-bottom:6px;border-bottom:1px solid var(--line)}
 h3{font-size:14px;margin:18px 0 6px;color:var(--muted);font-weight:600}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12.5px}
@@ -46,7 +45,7 @@ code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberatio
 .banner .verdict{font-size:26px;font-weight:800;letter-spacing:.04em;padding:6px 14px;border:2px solid rgba(255,255,255,.7);border-radius:8px;align-self:start}
 .banner .meaning{opacity:.92;font-size:13px}
 .banner ul{grid-column:1/-1;margin:8px 0 0;padding-left:20px}
-.banner li{margin:2px 0;word-break:break-word}
+.banner li{margin:2px 0;overflow-wrap:anywhere}
 .banner li:first-child{font-weight:600}
 .v-pass{background:var(--pass)}.v-fail{background:var(--fail)}.v-invalid{background:var(--invalid)}.v-error{background:var(--error)}.v-aborted{background:var(--aborted)}
 .meta{display:flex;flex-wrap:wrap;gap:4px 22px;margin:14px 2px 0;color:var(--muted);font-size:13px}
@@ -90,13 +89,13 @@ svg .hover:hover{fill:rgba(31,35,40,.35)}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top;text-align:left}
 th{background:var(--soft);font-weight:600;white-space:nowrap;border-top:1px solid var(--line)}
-td{word-break:break-word}
+td{overflow-wrap:break-word}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.row-fail td,tr.row-invalid td{background:#fff5f5}
 tr.row-warn td{background:#fffbea}
 .pill{display:inline-block;font-size:11px;font-weight:700;letter-spacing:.03em;padding:1px 8px;border-radius:999px;color:#fff;white-space:nowrap}
 .s-pass{background:var(--pass)}.s-fail{background:var(--fail)}.s-warn{background:var(--warn)}.s-invalid{background:var(--invalid)}.s-skipped{background:var(--skip)}
-.fault-tag{display:inline-block;background:rgba(212,167,44,.18);border:1px solid rgba(212,167,44,.6);border-radius:4px;padding:0 6px;margin:1px 4px 1px 0;font-size:12px;white-space:nowrap}
+.fault-tag{display:inline-block;background:rgba(212,167,44,.18);border:1px solid rgba(212,167,44,.6);border-radius:4px;padding:0 6px;margin:1px 4px 1px 0;font-size:12px}
 .muted{color:var(--muted)}
 details summary{cursor:pointer;color:var(--muted);font-size:12px}
 details pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:8px;overflow-x:auto;max-height:320px;white-space:pre-wrap;word-break:break-word}
@@ -188,10 +187,9 @@ function cards(report: RunReport): string {
   let peak: number | null = null;
   for (const p of report.timeline) if (p.p99 !== null && (peak === null || p.p99 > peak)) peak = p.p99;
   for (const p of report.phases) if (p.latency && (peak === null || p.latency.p99 > peak)) peak = p.latency.p99;
-  const bad = c.fail + c.invalid;
   const card = (k: string, v: string) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${v}</div></div>`;
   return `<section class="cards">
-${card('Checks', `${c.pass}<small> / ${c.total} passed</small>${bad > 0 ? `<small> · ${bad} not</small>` : ''}`)}
+${card('Checks passed', `${c.pass}<small> of ${c.total}</small>`)}
 ${card('Requests', esc(formatCount(t.requests)))}
 ${card('Error rate', esc(formatRatio(errorRatio(t.errors, t.requests))))}
 ${card('Worst p99', esc(formatMs(peak)))}
@@ -251,20 +249,25 @@ ${errors}
 
 function budgetsSection(report: RunReport, maxRows: number): string {
   if (report.budgets.length === 0) return '';
-  const rows = report.budgets.map((b) => ({
-    status: b.status,
-    cells: [
-      pill(b.status),
-      `<code>${esc(budgetLabel(b))}</code>`,
-      esc(b.scope),
-      esc(formatInUnit(b.measured, b.unit)),
-      esc(formatInUnit(b.objective, b.unit)),
-      esc(formatCount(b.samples)),
-      esc(formatBurn(b.burnRate)),
-      esc(formatBurn(b.maxWindowBurnRate)),
-      b.reason ? esc(b.reason) : '',
-    ],
-  }));
+  const rows = report.budgets.map((b) => {
+    const burn =
+      b.burnRate === undefined && b.maxWindowBurnRate === undefined
+        ? NO_DATA
+        : `${esc(formatBurn(b.burnRate))}${b.maxWindowBurnRate !== undefined ? `<br><span class="muted">max window ${esc(formatBurn(b.maxWindowBurnRate))}</span>` : ''}`;
+    return {
+      status: b.status,
+      cells: [
+        pill(b.status),
+        `<code>${esc(b.expression)}</code><br><span class="muted mono">${esc(b.metric)}</span>`,
+        esc(b.scope),
+        esc(formatInUnit(b.measured, b.unit)),
+        esc(formatInUnit(b.objective, b.unit)),
+        esc(formatCount(b.samples)),
+        burn,
+        b.reason ? esc(b.reason) : '',
+      ],
+    };
+  });
   return `<h2>Budgets</h2>${table(
     [
       { head: 'Status' },
@@ -274,7 +277,6 @@ function budgetsSection(report: RunReport, maxRows: number): string {
       { head: 'Objective', num: true },
       { head: 'Samples', num: true },
       { head: 'Burn rate', num: true },
-      { head: 'Max window burn', num: true },
       { head: 'Reason' },
     ],
     rows,
@@ -304,7 +306,6 @@ function phasesSection(report: RunReport, maxRows: number): string {
       esc(formatRatio(errorRatio(p.errors, p.requests))),
       esc(formatMs(p.latency?.p50)),
       esc(formatMs(p.latency?.p99)),
-      esc(formatMs(p.latency?.max)),
       esc(formatRate(p.throughput)),
       p.faults.length > 0 ? p.faults.map((f) => `<span class="fault-tag">${esc(faultLabel(f))}</span>`).join('') : `<span class="muted">${NO_DATA}</span>`,
     ],
@@ -320,7 +321,6 @@ function phasesSection(report: RunReport, maxRows: number): string {
       { head: 'Error rate', num: true },
       { head: 'p50', num: true },
       { head: 'p99', num: true },
-      { head: 'max', num: true },
       { head: 'Throughput', num: true },
       { head: 'Faults' },
     ],

@@ -6,7 +6,6 @@
 import { escapeMarkdown as md } from './escape.js';
 import {
   agentStatus,
-  budgetLabel,
   countStatuses,
   errorRatio,
   faultLabel,
@@ -48,8 +47,9 @@ function status(s: CheckStatus): string {
 }
 
 function code(s: string): string {
-  // A code span cannot escape backticks; fall back to escaped plain text when the text has one.
-  if (/[`\r\n]/.test(s)) return md(s);
+  // A code span cannot escape backticks or control characters; such text falls back to escaped plain text.
+  // (Inside a code span `<` and `&` are literal in GFM, so they need no escaping there.)
+  if (/[`\u0000-\u001F\u007F]/.test(s)) return md(s);
   const inner = s.replace(/\|/g, '\\|');
   return `\`${inner}\``;
 }
@@ -129,7 +129,8 @@ function budgetsSection(report: RunReport, maxRows: number, sub: string): string
         : `${formatBurn(b.burnRate)}${b.maxWindowBurnRate !== undefined ? ` (max window ${formatBurn(b.maxWindowBurnRate)})` : ''}`;
     return [
       status(b.status),
-      code(budgetLabel(b)),
+      code(b.metric),
+      code(b.expression),
       md(b.scope),
       formatInUnit(b.measured, b.unit),
       formatInUnit(b.objective, b.unit),
@@ -144,6 +145,7 @@ function budgetsSection(report: RunReport, maxRows: number, sub: string): string
     ...table(
       [
         ['Status', 'l'],
+        ['Metric', 'l'],
         ['Budget', 'l'],
         ['Scope', 'l'],
         ['Measured', 'r'],

@@ -78,6 +78,22 @@ export interface BudgetResult {
   maxWindowBurnRate?: number;
   /** Why it failed or is invalid, in words. */
   reason?: string;
+  /** The SLO objective as a ratio of good events (`p(99)` → 0.99, `error_rate < 1%` → 0.99), when the budget has one; burn rates are relative to it. Optional, added in report version 1. */
+  objectiveRatio?: number;
+  /** The budget judged over each short window of the scope (1/12 of the phase), in time order. Optional, added in report version 1. */
+  windows?: BudgetWindowResult[];
+}
+
+/** One budget judged over one short window of a phase (1/12 of it). `skipped`: too few samples to judge. */
+export interface BudgetWindowResult {
+  /** Milliseconds since the run's start. */
+  startMs: number;
+  endMs: number;
+  status: CheckStatus;
+  /** Measured value in the budget's unit, or null with no data. */
+  measured: number | null;
+  samples: number;
+  burnRate?: number;
 }
 
 /** One invariant (HTTP probe, command, exactly-once ledger) result. */
