@@ -4,7 +4,7 @@
  * problem of a file is reported at once, sorted, as `FILE:LINE:COL: field.path: what is wrong,
  * expected what`, in one {@link ScenarioValidationError} (exit 2).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
@@ -55,6 +55,17 @@ export class ScenarioValidationError extends AgentcheckError {
   }
 }
 
+/**
+ * True for a {@link ScenarioValidationError}, also one thrown by another copy of agentcheck (a
+ * scenario module importing its own installed `agentcheck` for `defineScenario`).
+ */
+export function isScenarioValidationError(err: unknown): err is ScenarioValidationError {
+  return (
+    err instanceof ScenarioValidationError ||
+    (err instanceof Error && err.name === 'AgentcheckError' && Array.isArray((err as { issues?: unknown }).issues))
+  );
+}
+
 /** Options of the loaders. */
 export interface LoadScenarioOptions extends SemanticOptions {
   /** The file name used in messages. */
@@ -85,6 +96,11 @@ export async function loadScenarioFile(file: string, options: Omit<LoadScenarioO
     return parseScenarioText(text, { ...options, file, baseDir, sourceFile: abs });
   }
   if (MODULE_EXT.has(ext)) {
+    try {
+      if (!(await stat(abs)).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    } catch (err) {
+      throw readError(file, err);
+    }
     const value = await importScenarioModule(file, abs);
     return scenarioFromValue(value, { ...options, file, baseDir, sourceFile: abs });
   }
@@ -106,7 +122,7 @@ async function importScenarioModule(file: string, abs: string): Promise<unknown>
   try {
     mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (err) {
-    if (err instanceof ScenarioValidationError) {
+    if (isScenarioValidationError(err)) {
       // defineScenario() threw while the module ran: name the file in every line.
       throw new ScenarioValidationError(
         err.issues.map((i) => ({ ...i, file, text: `${file}: ${i.path}: ${i.message}` })),
@@ -115,9 +131,6 @@ async function importScenarioModule(file: string, abs: string): Promise<unknown>
     }
     if (err instanceof AgentcheckError) throw err;
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && !/Cannot find (package|module) '(?!\/)/.test(String((err as Error).message))) {
-      throw new AgentcheckError('config', `${file}: no such file`);
-    }
     if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
       throw new AgentcheckError(
         'config',

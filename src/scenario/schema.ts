@@ -360,6 +360,7 @@ export const scenarioSchema: SchemaNode = {
       invariants: list('Checks on the system after the run.', ref('invariant')),
     },
     ['name', 'agents', 'edges', 'phases'],
+    { 'x-expected': 'a map with name, agents, edges, phases' },
   ),
   $defs: defs,
 };

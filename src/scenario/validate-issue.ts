@@ -66,7 +66,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestD = d;
     }
   }
-  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  // Short words are too close to everything: below three letters only a case slip counts.
+  const limit = Math.min(3, Math.floor(word.length / 3));
   return bestD <= limit ? best : undefined;
 }
 

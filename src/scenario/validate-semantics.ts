@@ -76,7 +76,7 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
     if (typeof agent.port === 'number') {
       const first = ports.get(agent.port);
       if (first !== undefined) {
-        out.push({ path: at('port'), message: `port ${agent.port} is also agents[${first}]'s, expected a distinct port or "auto"` });
+        out.push({ path: at('port'), message: `duplicate port ${agent.port} (also agents[${first}]), expected a distinct port or "auto"` });
       } else ports.set(agent.port, i);
     }
     if (isObj(agent.readiness) && agent.readiness.http !== undefined && agent.readiness.tcp !== undefined) {
