@@ -1,0 +1,110 @@
+/**
+ * Runs one idempotency property with fast-check and turns the run details into a
+ * {@link PropertyOutcome}: status (with the no-empty-pass rule), the shrunk counterexample with
+ * what was observed on it, and the seed and path that replay it.
+ */
+import fc from 'fast-check';
+import { brief } from './compare.js';
+import type { IdempotencyProperty, PropertyOutcome } from './types.js';
+
+/** Thrown inside a property run when the system broke the property; carries what was observed. */
+export class PropertyViolation extends Error {
+  override readonly name = 'PropertyViolation';
+  constructor(
+    message: string,
+    readonly observed?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Per-run hooks a property body receives. */
+export interface RunHooks {
+  /** Marks this run as one that really exercised the property. */
+  exercised(): void;
+}
+
+/** What {@link runProperty} needs. */
+export interface PropertySpec<T> {
+  property: IdempotencyProperty;
+  arbitrary: fc.Arbitrary<T>;
+  /** One run: resolves when the property held, throws {@link PropertyViolation} when it broke. */
+  run: (input: T, hooks: RunHooks) => Promise<void>;
+  numRuns: number;
+  seed: number;
+  path?: string;
+  /** Why no run exercised the property, in words (for the `not-exercised` summary). */
+  notExercised: string;
+  /** Builds the replay command (or call) from seed and path. */
+  replayCommand?: (seed: number, path: string) => string;
+}
+
+/**
+ * Runs a property: any error that is not a {@link PropertyViolation} (target unreachable, a bug)
+ * aborts it and is rethrown after fast-check returns, instead of being shrunk as a counterexample.
+ */
+export async function runProperty<T>(spec: PropertySpec<T>): Promise<PropertyOutcome> {
+  const started = performance.now();
+  let exercised = 0;
+  let fatal: unknown;
+  const property = fc.asyncProperty(spec.arbitrary, async (input) => {
+    if (fatal !== undefined) return true;
+    let counted = false;
+    const hooks: RunHooks = {
+      exercised: () => {
+        if (!counted) exercised++;
+        counted = true;
+      },
+    };
+    try {
+      await spec.run(input, hooks);
+      return true;
+    } catch (e) {
+      if (e instanceof PropertyViolation) throw e;
+      fatal = e;
+      return true;
+    }
+  });
+  const params: fc.Parameters<[T]> = { numRuns: spec.numRuns, seed: spec.seed };
+  if (spec.path !== undefined) params.path = spec.path;
+  const details = await fc.check(property, params);
+  if (fatal !== undefined) throw fatal;
+
+  const durationMs = performance.now() - started;
+  const base = {
+    property: spec.property,
+    runs: details.numRuns,
+    exercisedRuns: exercised,
+    durationMs,
+    replay: { seed: details.seed } as PropertyOutcome['replay'],
+  };
+  if (details.failed && details.counterexample !== null) {
+    const err = details.errorInstance;
+    const message = err instanceof Error ? err.message : String(err);
+    const path = details.counterexamplePath ?? '';
+    base.replay.path = path;
+    if (spec.replayCommand) base.replay.command = spec.replayCommand(details.seed, path);
+    const counterexample: PropertyOutcome['counterexample'] = {
+      input: details.counterexample[0],
+      message,
+      shrinks: details.numShrinks,
+    };
+    if (err instanceof PropertyViolation && err.observed !== undefined) counterexample.observed = err.observed;
+    return {
+      ...base,
+      status: 'failed',
+      summary: `violated: ${message} (input ${brief(details.counterexample[0], 200)})`,
+      counterexample,
+    };
+  }
+  if (details.failed) {
+    // Too many skipped inputs or an interruption: nothing was proven either way.
+    return { ...base, status: 'not-exercised', summary: `not exercised: fast-check stopped early (${details.numSkips} inputs skipped)` };
+  }
+  if (exercised === 0) return { ...base, status: 'not-exercised', summary: `not exercised: ${spec.notExercised}` };
+  return {
+    ...base,
+    status: 'passed',
+    summary: `held in ${details.numRuns} runs (${exercised} exercised the property)`,
+  };
+}
