@@ -49,7 +49,8 @@ export async function startAgent({ name, routes, onClose }) {
         agent: name,
         method: req.method,
         path: url.pathname,
-        status: res.statusCode,
+        // A client that went away before any answer got none: 0, not Node's default 200.
+        status: res.headersSent ? res.statusCode : 0,
         ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
         traceparent: trace.traceparent,
       };
