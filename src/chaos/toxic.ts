@@ -15,8 +15,11 @@ import type { Rng } from './rng.js';
 /** Which way data flows: `upstream` is client → server, `downstream` is server → client. */
 export type StreamDirection = 'upstream' | 'downstream';
 
-/** Go type of an attribute: decides how a request body is decoded, the 400 wording, and JSON output. */
-export type AttributeType = 'int' | 'int64' | 'float32' | 'float64' | 'bool' | 'string';
+/**
+ * Go type of an attribute: decides how a request body is decoded, the 400 wording, and JSON output.
+ * `json` (an agentcheck extension for message toxics) takes any JSON value as plain data; zero is `null`.
+ */
+export type AttributeType = 'int' | 'int64' | 'float32' | 'float64' | 'bool' | 'string' | 'json';
 
 /** One attribute of a toxic type. Its zero value (0, false, '') is the default. */
 export interface AttributeSpec {
@@ -26,8 +29,11 @@ export interface AttributeSpec {
   readonly type: AttributeType;
 }
 
+/** Plain JSON data, the value of a `json` attribute. */
+export type JsonAttribute = null | boolean | number | string | JsonAttribute[] | { [key: string]: JsonAttribute };
+
 /** An attribute value: integers beyond 2^53 stay exact as `bigint`. */
-export type AttributeValue = number | bigint | boolean | string;
+export type AttributeValue = number | bigint | boolean | string | JsonAttribute;
 
 /** A toxic's attributes, keys in the definition's order. */
 export type ToxicAttributes = Record<string, AttributeValue>;
