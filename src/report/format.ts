@@ -17,10 +17,12 @@ export function formatMs(ms: number | null | undefined): string {
   if (!Number.isFinite(ms)) return ms > 0 ? '∞' : '-∞';
   const a = Math.abs(ms);
   if (a === 0) return '0 ms';
-  if (a < 1) return `${ms.toFixed(2)} ms`;
-  if (a < 100) return `${ms.toFixed(1)} ms`;
-  if (a < 1000) return `${Math.round(ms)} ms`;
-  if (a < 60_000) return `${(ms / 1000).toFixed(a < 10_000 ? 2 : 1)} s`;
+  // Each branch is chosen on the rounded value, so 99.96 reads `100 ms`, never `100.0 ms`.
+  if (Number(a.toFixed(2)) < 1) return `${ms.toFixed(2)} ms`;
+  if (Number(a.toFixed(1)) < 100) return `${ms.toFixed(1)} ms`;
+  if (Math.round(a) < 1000) return `${Math.round(ms)} ms`;
+  if (Number((a / 1000).toFixed(2)) < 10) return `${(ms / 1000).toFixed(2)} s`;
+  if (Number((a / 1000).toFixed(1)) < 60) return `${(ms / 1000).toFixed(1)} s`;
   const totalS = Math.round(a / 1000);
   const sign = ms < 0 ? '-' : '';
   const h = Math.floor(totalS / 3600);
@@ -30,15 +32,15 @@ export function formatMs(ms: number | null | undefined): string {
   return s > 0 ? `${sign}${m} min ${s} s` : `${sign}${m} min`;
 }
 
-/** Formats a ratio 0..1 as a percentage with enough digits to tell 0.01 % from 0: `0 %`, `0.012 %`, `4.2 %`. */
+/** Formats a ratio 0..1 as a percentage, two significant digits below 1 % (so 0.01 % is not 0): `0 %`, `0.012 %`, `4.25 %`, `99.8 %`. */
 export function formatRatio(r: number | null | undefined): string {
   if (!isNum(r)) return NO_DATA;
   if (!Number.isFinite(r)) return r > 0 ? '∞' : '-∞';
   const p = r * 100;
   if (p === 0) return '0 %';
   const a = Math.abs(p);
-  if (a < 0.01) return `${p.toPrecision(2)} %`;
-  if (a < 1) return `${p.toFixed(3).replace(/0+$/, '').replace(/\.$/, '')} %`;
+  if (a < 0.001) return p > 0 ? '< 0.001 %' : '> -0.001 %';
+  if (a < 1) return `${Number(p.toPrecision(2))} %`;
   if (a < 10) return `${p.toFixed(2).replace(/0+$/, '').replace(/\.$/, '')} %`;
   return `${p.toFixed(1).replace(/\.0$/, '')} %`;
 }
