@@ -1,0 +1,62 @@
+/**
+ * Per-request fault decisions. A message-level toxic fires on a matching request when every
+ * gate passes, in this order: `first` (only the first N matches), `every` (only every N-th
+ * match), then the seeded rolls for `toxicity` and `probability`. Counting is per toxic over
+ * matching requests; draws come from the toxic's own forked {@link Rng}, so one toxic's
+ * decisions never shift another's, and the same seed with the same request order gives the
+ * same decisions.
+ */
+import type { Rng } from '../rng.js';
+import type { SkipReason } from '../journal.js';
+import { numberAttr, type Attrs } from './attributes.js';
+
+/** The decision attributes shared by every message-level toxic. */
+export interface DecisionSpec {
+  /** Chance that a matching request is hit, 0..1 (default 1). */
+  probability: number;
+  /** Hit only the first N matching requests (default 0 = no limit). */
+  first: number;
+  /** Hit only every N-th matching request: the N-th, 2N-th, … (default 0 = every one). */
+  every: number;
+}
+
+/** Reads the decision attributes (`probability`, `first`, `every`) with their defaults. */
+export function parseDecision(attrs: Attrs): DecisionSpec {
+  return {
+    probability: numberAttr(attrs, 'probability', 1, { min: 0, max: 1 }),
+    first: numberAttr(attrs, 'first', 0, { min: 0, integer: true }),
+    every: numberAttr(attrs, 'every', 0, { min: 0, integer: true }),
+  };
+}
+
+/** The outcome of one decision. */
+export interface Decision {
+  fired: boolean;
+  /** Which match this was (1-based), 0 when the request did not match. */
+  ordinal: number;
+  /** Why it did not fire. */
+  reason?: SkipReason;
+}
+
+/** One toxic's decision state: its RNG and how many requests matched so far. */
+export class Decider {
+  private matched = 0;
+  constructor(private readonly rng: Rng) {}
+
+  /** Decides for one request; `matches` is the result of the toxic's match filters. */
+  decide(matches: boolean, spec: DecisionSpec, toxicity: number): Decision {
+    if (!matches) return { fired: false, ordinal: 0, reason: 'no-match' };
+    const ordinal = ++this.matched;
+    if (spec.first > 0 && ordinal > spec.first) return { fired: false, ordinal, reason: 'not-first' };
+    if (spec.every > 0 && ordinal % spec.every !== 0) return { fired: false, ordinal, reason: 'not-every' };
+    // Roll only when the outcome is uncertain, so toxics at 1.0 consume no draws.
+    if (toxicity < 1 && !(this.rng.next() < toxicity)) return { fired: false, ordinal, reason: 'toxicity' };
+    if (spec.probability < 1 && !(this.rng.next() < spec.probability)) return { fired: false, ordinal, reason: 'probability' };
+    return { fired: true, ordinal };
+  }
+
+  /** Draws for the toxic's own random choices (e.g. a latency), from the same stream. */
+  get random(): Rng {
+    return this.rng;
+  }
+}

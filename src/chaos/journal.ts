@@ -1,0 +1,82 @@
+/**
+ * The fault journal: one entry per message-level fault decision, fired or not, so a run can be
+ * explained ("request 41 was dropped by drop_payments because it was the 3rd match") and replayed
+ * (same seed + same request order ⇒ same entries). Served as NDJSON at `GET /proxies/{p}/journal`.
+ */
+import { BoundedLog, parseNdjson, toNdjson } from './http/bounded-log.js';
+
+/**
+ * Why a decision did not fire: `no-match` (filters), `not-first` (past the first N),
+ * `not-every` (not an N-th match), `toxicity` / `probability` (the seeded roll said no),
+ * `not-event-stream` (stream_cut on a response that is not SSE).
+ */
+export type SkipReason = 'no-match' | 'not-first' | 'not-every' | 'toxicity' | 'probability' | 'not-event-stream';
+
+/** One fault decision. */
+export interface JournalEntry {
+  /** Position in this proxy's journal (1-based, increasing). */
+  seq: number;
+  /** ISO-8601 time of the decision. */
+  time: string;
+  proxy: string;
+  toxic: string;
+  /** Toxic type, e.g. `drop`. */
+  type: string;
+  /** `<connection>.<n>`: the proxy-wide connection number and the request's position on it. */
+  requestId: string;
+  method: string;
+  path: string;
+  /** JSON-RPC method(s) in the body, comma-joined for a batch; null when not JSON-RPC or not inspected. */
+  jsonrpcMethod: string | null;
+  /** The request's `traceparent` header, null when absent. */
+  traceparent: string | null;
+  /** Which match of this toxic the request was (1-based; 0 when it did not match or was not counted). */
+  ordinal: number;
+  fired: boolean;
+  /**
+   * What happened: a {@link SkipReason} when not fired, else the action, e.g. `drop:hang`,
+   * `drop:status:503`, `duplicate:2:concurrent`, `http_error:500`, `commit_then_drop:reset`,
+   * `http_latency:upstream:120ms`, `stream_cut:3`, or `preempted:<toxic>` when an earlier
+   * toxic's drop or error answered the request first.
+   */
+  outcome: string;
+}
+
+/** A proxy's fault journal: bounded (default 10,000 newest entries). */
+export class FaultJournal {
+  private readonly log: BoundedLog<Omit<JournalEntry, 'seq'>>;
+
+  constructor(capacity = 10_000) {
+    this.log = new BoundedLog(capacity);
+  }
+
+  /** Records a decision (stamps `seq`; `time` defaults to now). */
+  append(entry: Omit<JournalEntry, 'seq' | 'time'> & { time?: string }): JournalEntry {
+    return this.log.append({ ...entry, time: entry.time ?? new Date().toISOString() });
+  }
+
+  /** Entries kept, oldest first, optionally only `seq > since`. */
+  entries(since = 0): JournalEntry[] {
+    return this.log.list(since);
+  }
+
+  /** The journal as NDJSON. */
+  toNdjson(since = 0): string {
+    return toNdjson(this.entries(since));
+  }
+
+  /** Entries evicted because the journal was full. */
+  get evicted(): number {
+    return this.log.evicted;
+  }
+
+  /** Forgets every entry. */
+  clear(): void {
+    this.log.clear();
+  }
+}
+
+/** Parses a journal fetched as NDJSON. */
+export function parseJournal(ndjson: string): JournalEntry[] {
+  return parseNdjson<JournalEntry>(ndjson);
+}
