@@ -36,3 +36,61 @@ export type {
   HttpMethod,
 } from './scenario/types.js';
 export type { ToxicRequestBody } from './scenario/fault-toxic.js';
+export { startProxyServer } from './chaos/server.js';
+export type { ProxyServer, ProxyServerOptions } from './chaos/server.js';
+export type { ProxyConfig, Proxy } from './chaos/proxy.js';
+export type { ProxyCollection } from './chaos/proxy-collection.js';
+export { createRng } from './chaos/rng.js';
+export type { Rng } from './chaos/rng.js';
+export { registerToxic, toxicDefinition, toxicDefinitions } from './chaos/toxics/registry.js';
+export { registerProtocol } from './chaos/protocols.js';
+export type { ProtocolHandler } from './chaos/protocols.js';
+export type { Connection } from './chaos/connection.js';
+export type {
+  Toxic,
+  ToxicDefinition,
+  StreamToxicDefinition,
+  MessageToxicDefinition,
+  StreamStage,
+  StageContext,
+  StageOutput,
+  StreamDirection,
+  ToxicSet,
+  ToxicEvent,
+  AttributeSpec,
+  ToxicAttributes,
+} from './chaos/toxic.js';
+export { REPORT_VERSION } from './report/model.js';
+export type {
+  RunReport,
+  Verdict,
+  CheckStatus,
+  LatencySummary,
+  PhaseReport,
+  TimePoint,
+  FaultWindow,
+  BudgetResult,
+  InvariantResult,
+  AgentReport,
+  EdgeReport,
+  CheckResult,
+} from './report/model.js';
+export { renderJson, parseReportJson } from './report/json.js';
+export { renderJunit } from './report/junit.js';
+export { renderMarkdown } from './report/markdown.js';
+export type { MarkdownOptions } from './report/markdown.js';
+export { renderHtml } from './report/html.js';
+export type { HtmlOptions } from './report/html.js';
+export {
+  writeReports,
+  writeReportsSync,
+  appendStepSummary,
+  appendStepSummarySync,
+  defaultRunDir,
+  parseReportFormats,
+  REPORT_FORMATS,
+  REPORT_FILE_NAMES,
+} from './report/write.js';
+export type { ReportFormat, ReportPaths } from './report/write.js';
+export { createProgress } from './report/progress.js';
+export type { Progress, ProgressOptions, ProgressSnapshot, ProgressStream } from './report/progress.js';
