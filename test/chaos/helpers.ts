@@ -1,0 +1,88 @@
+/** Shared helpers for the chaos tests: a real echo/sink upstream, raw HTTP, and socket utilities. */
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { request } from 'node:http';
+
+/** A TCP upstream on 127.0.0.1 with a per-connection handler; tracks sockets for cleanup. */
+export async function startUpstream(onConnection: (socket: Socket) => void): Promise<{ port: number; address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** An echo upstream: writes back every byte; ends when the client ends. */
+export const startEcho = () =>
+  startUpstream((socket) => {
+    socket.pipe(socket);
+  });
+
+/** A raw HTTP exchange with full control of method, headers and body. */
+export function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = request(
+      { host: u.hostname, port: u.port, method, path, headers: { 'user-agent': 'agentcheck-test', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+/** Connects to 127.0.0.1:port. */
+export function dial(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Port of a `host:port` listen string. */
+export const portOf = (listen: string): number => Number(listen.slice(listen.lastIndexOf(':') + 1));
+
+/** Reads until the socket ends or errors; resolves with bytes, the error code and the arrival times. */
+export function readAll(socket: Socket): Promise<{ data: Buffer; error?: string; chunks: Array<{ at: number; size: number }>; endedAt: number }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const times: Array<{ at: number; size: number }> = [];
+    let error: string | undefined;
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      times.push({ at: performance.now(), size: c.length });
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      error = e.code ?? e.message;
+    });
+    socket.on('close', () => resolve({ data: Buffer.concat(chunks), error, chunks: times, endedAt: performance.now() }));
+  });
+}
+
+/** Sleeps. */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
