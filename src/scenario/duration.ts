@@ -3,6 +3,7 @@
  * `<number><unit>` parts with units `ms`, `s`, `m`, `h` (`500ms`, `2s`, `1m30s`, `1.5s`).
  */
 import { AgentcheckError } from '../errors.js';
+import { describeValue } from './validate-issue.js';
 
 /** The regular expression a duration string must match (anchored, whitespace around allowed). */
 export const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h)\\s*)+$';
@@ -33,8 +34,7 @@ export function tryParseDuration(value: unknown): number | undefined {
 export function parseDuration(value: unknown, field = 'duration'): number {
   const ms = tryParseDuration(value);
   if (ms === undefined) {
-    const got = typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : String(value);
-    throw new AgentcheckError('config', `${field}: got ${got}, expected ${DURATION_EXPECTED}`);
+    throw new AgentcheckError('config', `${field}: got ${describeValue(value)}, expected ${DURATION_EXPECTED}`);
   }
   return ms;
 }

@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { AgentcheckError } from '../errors.js';
 import { splitCommandLine } from './command-line.js';
 import { parseDuration } from './duration.js';
@@ -159,15 +159,24 @@ interface TextSource extends LoadScenarioOptions {
 export function parseScenarioText(text: string, options: TextSource = {}): Scenario {
   const file = options.file ?? '<scenario>';
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // logLevel 'error': yaml would print warnings to stderr itself; complex keys are reported below.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const at = (offset: number): { line: number; col: number } => lineCounter.linePos(Math.max(0, offset));
 
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => {
-      const { line, col } = e.linePos?.[0] ?? at(e.pos[0]);
-      const message = `${yamlMessage(e.message)}, expected valid YAML`;
-      return { file, line, col, path: '(yaml)', message, text: `${file}:${line}:${col}: ${message}` };
-    });
+  const syntax = doc.errors.map((e) => {
+    const { line, col } = e.linePos?.[0] ?? at(e.pos[0]);
+    return { line, col, message: `${yamlMessage(e.message)}, expected valid YAML` };
+  });
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        const { line, col } = at((pair.key as Node).range?.[0] ?? 0);
+        syntax.push({ line, col, message: 'got a list or map as a key, expected a plain name' });
+      }
+    },
+  });
+  if (syntax.length > 0) {
+    const issues = syntax.map(({ line, col, message }) => ({ file, line, col, path: '(yaml)', message, text: `${file}:${line}:${col}: ${message}` }));
     throw new ScenarioValidationError(sortIssues(issues), file);
   }
 

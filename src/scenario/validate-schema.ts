@@ -70,6 +70,7 @@ class SchemaValidator {
   expected(node: SchemaNode): string {
     const n = this.resolve(node);
     if (n['x-expected'] !== undefined) return n['x-expected'];
+    if (n.const !== undefined) return JSON.stringify(n.const);
     if (n.enum !== undefined) return `one of: ${n.enum.join(', ')}`;
     const types = typesOf(n);
     if (types !== undefined) return types.map((t) => TYPE_WORDS[t]).join(' or ');

@@ -52,6 +52,13 @@ export const malformedCases: MalformedCase[] = [
     ],
   },
   {
+    name: 'yaml: a map used as a key',
+    yaml: base('? { a: 1 }\n: x\n'),
+    errors: [
+      'bad.yaml:12:3: got a list or map as a key, expected a plain name',
+    ],
+  },
+  {
     name: 'empty document',
     yaml: '# nothing here\n',
     errors: [
