@@ -7,6 +7,7 @@ import { AgentcheckError, ExitCode, type ExitCodeValue } from '../../errors.js';
 import { scenarioJsonSchemaText } from '../../scenario/json-schema.js';
 import { loadScenarioFile, ScenarioValidationError } from '../../scenario/load.js';
 import type { RegisterCommand, RunAction } from '../command.js';
+import { runSubcommand } from './scenario-run.js';
 
 /** Where a command writes; injectable so tests can call commands without a process. */
 export interface CommandIo {
@@ -67,7 +68,7 @@ const schemaSubcommand: RegisterScenarioSubcommand = (group, run) => {
 };
 
 /** The subcommands of `agentcheck scenario`, in `--help` order. Adding one is one entry here. */
-export const scenarioSubcommands: RegisterScenarioSubcommand[] = [validateSubcommand, schemaSubcommand];
+export const scenarioSubcommands: RegisterScenarioSubcommand[] = [runSubcommand, validateSubcommand, schemaSubcommand];
 
 /** Registers `agentcheck scenario` and its subcommands. */
 export const registerScenario: RegisterCommand = (program, run) => {
