@@ -57,10 +57,13 @@ function niceStep(raw: number): number {
 
 /** Tick values from 0 to at least `max`, about `count` of them, on a 1-2-5 step. */
 export function niceTicks(max: number, count = 5): number[] {
-  const step = niceStep(max / count);
-  const top = Math.max(step, Math.ceil(max / step - 1e-9) * step);
+  const m = Number.isFinite(max) && max > 0 ? max : 1;
+  const step = niceStep(m / count);
+  // Multiplying an index (not adding a step) keeps float error from adding or losing a tick; the cap
+  // bounds the loop whatever the input.
+  const steps = Math.min(4 * count, Math.max(1, Math.ceil(m / step - 1e-9)));
   const ticks: number[] = [];
-  for (let v = 0; v <= top + step / 2; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let i = 0; i <= steps; i++) ticks.push(Number((i * step).toPrecision(12)));
   return ticks;
 }
 
@@ -68,8 +71,9 @@ export function niceTicks(max: number, count = 5): number[] {
 function timeTicks(maxMs: number): number[] {
   const candidates = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200].map((s) => s * 1000);
   const step = candidates.find((c) => maxMs / c <= 10) ?? niceStep(maxMs / 8);
+  const steps = Math.min(20, Math.floor(maxMs / step + 1e-9));
   const ticks: number[] = [];
-  for (let t = 0; t <= maxMs + 1e-6; t += step) ticks.push(t);
+  for (let i = 0; i <= steps; i++) ticks.push(i * step);
   return ticks;
 }
 
@@ -135,11 +139,11 @@ export function renderTimeChart(spec: ChartSpec): string {
   const height = (spec.height ?? 280) + phaseBand;
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
-  const xMax = spec.xMaxMs > 0 ? spec.xMaxMs : 1;
+  const xMax = Number.isFinite(spec.xMaxMs) && spec.xMaxMs > 0 ? spec.xMaxMs : 1;
 
   let yMaxData = 0;
   for (const s of spec.series) for (const [, y] of s.points) if (y !== null && Number.isFinite(y) && y > yMaxData) yMaxData = y;
-  const yTicks = niceTicks(Math.max(yMaxData * 1.05, spec.minYMax ?? 0, Number.MIN_VALUE));
+  const yTicks = niceTicks(Math.min(Number.MAX_VALUE / 4, Math.max(yMaxData * 1.05, spec.minYMax ?? 0)));
   const yMax = yTicks[yTicks.length - 1] ?? 1;
 
   const x = (ms: number): number => margin.left + (Math.min(Math.max(ms, 0), xMax) / xMax) * plotW;
@@ -195,6 +199,7 @@ export function renderTimeChart(spec: ChartSpec): string {
     const segments: Array<Array<[number, number]>> = [];
     let current: Array<[number, number]> = [];
     for (const [px, py] of s.points) {
+      if (!Number.isFinite(px)) continue;
       if (py === null || !Number.isFinite(py)) {
         if (current.length > 0) segments.push(current);
         current = [];
@@ -215,7 +220,7 @@ export function renderTimeChart(spec: ChartSpec): string {
     }
     if (totalPoints <= MAX_TOOLTIPS) {
       for (const [px, py] of s.points) {
-        if (py === null || !Number.isFinite(py) || tooltips >= MAX_TOOLTIPS) continue;
+        if (py === null || !Number.isFinite(py) || !Number.isFinite(px) || tooltips >= MAX_TOOLTIPS) continue;
         tooltips++;
         out.push(
           `<circle class="hover" cx="${n(x(px))}" cy="${n(y(py))}" r="5"><title>${esc(`${s.name} ${spec.formatY(py)} at ${formatTimeTick(px, 0)}`)}</title></circle>`,
@@ -240,7 +245,8 @@ export function bucketWidthMs(timeline: TimePoint[], fallbackMs: number): number
   let best = 0;
   let bestCount = 0;
   for (const [g, c] of gaps) if (c > bestCount || (c === bestCount && g < best)) [best, bestCount] = [g, c];
-  return best > 0 ? best : Math.max(1, fallbackMs);
+  if (best > 0) return best;
+  return Number.isFinite(fallbackMs) && fallbackMs >= 1 ? fallbackMs : 1000;
 }
 
 /**

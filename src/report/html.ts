@@ -189,7 +189,7 @@ function cards(report: RunReport): string {
   for (const p of report.phases) if (p.latency && (peak === null || p.latency.p99 > peak)) peak = p.latency.p99;
   const card = (k: string, v: string) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${v}</div></div>`;
   return `<section class="cards">
-${card('Checks passed', `${c.pass}<small> of ${c.total}</small>`)}
+${card('Checks passed', `${c.pass + c.warn}<small> of ${c.total}${c.warn > 0 ? ` · ${c.warn} warned` : ''}</small>`)}
 ${card('Requests', esc(formatCount(t.requests)))}
 ${card('Error rate', esc(formatRatio(errorRatio(t.errors, t.requests))))}
 ${card('Worst p99', esc(formatMs(peak)))}
@@ -197,18 +197,26 @@ ${card('Duration', esc(formatMs(report.durationMs)))}
 </section>`;
 }
 
+/** Drops what cannot be plotted (a point with no valid time) and maps other bad figures to "no data". */
+function cleanTimeline(timeline: RunReport['timeline']): RunReport['timeline'] {
+  const count = (v: number): number => (Number.isFinite(v) && v > 0 ? v : 0);
+  const value = (v: number | null): number | null => (v !== null && Number.isFinite(v) && v >= 0 ? v : null);
+  return timeline
+    .filter((p) => Number.isFinite(p.tMs) && p.tMs >= 0)
+    .map((p) => ({ tMs: p.tMs, requests: count(p.requests), errors: Math.min(count(p.errors), count(p.requests)), p50: value(p.p50), p99: value(p.p99) }))
+    .sort((a, b) => a.tMs - b.tMs);
+}
+
 function chartsSection(report: RunReport): string {
-  const timeline = downsampleTimeline([...report.timeline].sort((a, b) => a.tMs - b.tMs));
+  const timeline = downsampleTimeline(cleanTimeline(report.timeline));
   if (timeline.length === 0) {
     return `<h2>Over time</h2><div class="empty">No timeline data: the run recorded no time buckets.</div>`;
   }
   const last = timeline[timeline.length - 1];
   const bucket = bucketWidthMs(timeline, report.durationMs - (last?.tMs ?? 0));
   const xMaxMs = Math.max(
-    report.durationMs,
     (last?.tMs ?? 0) + bucket,
-    ...report.faultWindows.map((w) => w.endMs).filter(Number.isFinite),
-    ...report.phases.map((p) => p.endMs).filter(Number.isFinite),
+    ...[report.durationMs, ...report.faultWindows.map((w) => w.endMs), ...report.phases.map((p) => p.endMs)].filter((v) => Number.isFinite(v)),
   );
   const mid = (t: number): number => t + bucket / 2;
   const phases: ChartBand[] = report.phases.map((p) => ({ label: p.name, startMs: p.startMs, endMs: p.endMs }));

@@ -139,3 +139,24 @@ describe('renderHtml', () => {
     expect(latency).not.toContain('class="hover"');
   });
 });
+
+describe('renderHtml on odd figures', () => {
+  it('never throws and never writes NaN/Infinity into the SVG, whatever numbers the timeline holds', async () => {
+    const fc = (await import('fast-check')).default;
+    const num = fc.oneof(fc.double(), fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, -1, 1e12));
+    const point = fc.record({ tMs: num, requests: num, errors: num, p50: fc.option(num, { nil: null }), p99: fc.option(num, { nil: null }) });
+    const windowArb = fc.record({ startMs: num, endMs: num, label: fc.string() });
+    fc.assert(
+      fc.property(fc.array(point, { maxLength: 40 }), fc.array(windowArb, { maxLength: 4 }), num, (timeline, faultWindows, durationMs) => {
+        const r = passingReport();
+        r.timeline = timeline;
+        r.faultWindows = faultWindows;
+        r.durationMs = durationMs;
+        const html = renderHtml(r);
+        for (const svg of svgs(html)) expect(svg).not.toMatch(/NaN|Infinity/);
+        expectNoNetwork(html);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
