@@ -94,3 +94,31 @@ export {
 export type { ReportFormat, ReportPaths } from './report/write.js';
 export { createProgress } from './report/progress.js';
 export type { Progress, ProgressOptions, ProgressSnapshot, ProgressStream } from './report/progress.js';
+export { checkIdempotency, assertIdempotent, IdempotencyAssertionError } from './idempotency/in-process.js';
+export type {
+  CheckIdempotencyOptions,
+  ExpectedStatuses,
+  HandlerContext,
+  HandlerRequest,
+  HandlerResponse,
+  IdempotentSystem,
+  KeyedEffect,
+  SystemFactory,
+} from './idempotency/in-process.js';
+export { checkHttpIdempotency } from './idempotency/black-box.js';
+export type { HttpCheckOptions } from './idempotency/black-box.js';
+export { loadIdempotencySpec, parseIdempotencySpec } from './idempotency/spec.js';
+export type { IdempotencySpec } from './idempotency/spec.js';
+export { checkExactlyOnce } from './idempotency/exactly-once.js';
+export type { ExactlyOnceResult, ExactlyOnceOptions, ExactlyOnceStatus, KeyJudgement, KeyVerdict, RecordedEffect } from './idempotency/exactly-once.js';
+export { History, outcomesByKey } from './idempotency/history.js';
+export type { HistoryEvent, HistoryEventType, KeyOutcome } from './idempotency/history.js';
+export { shrinkFaultSchedule } from './idempotency/shrink.js';
+export type { ShrinkOptions, ShrinkResult } from './idempotency/shrink.js';
+export { ManualClock, systemClock } from './idempotency/clock.js';
+export type { Clock } from './idempotency/clock.js';
+export { arbitraryFromSchema, invalidArbitraryFromSchema } from './idempotency/json-schema.js';
+export type { JsonSchema } from './idempotency/json-schema.js';
+export { idempotencyRunReport } from './idempotency/report.js';
+export { IDEMPOTENCY_PROPERTIES } from './idempotency/types.js';
+export type { IdempotencyCheckResult, IdempotencyProperty, PropertyOutcome, PropertyStatus, PropertyCounterexample } from './idempotency/types.js';

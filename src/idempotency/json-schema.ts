@@ -20,6 +20,8 @@ export type JsonSchema = { [keyword: string]: unknown };
 export interface SchemaProblem {
   path: (string | number)[];
   message: string;
+  /** True when the problem is the keyword itself (point at the key, not its value). */
+  atKey?: boolean;
 }
 
 const TYPES = ['string', 'integer', 'number', 'boolean', 'null', 'object', 'array'] as const;
@@ -67,7 +69,7 @@ function isNonNegInt(v: unknown): v is number {
 /** Checks that `schema` is inside the supported subset; returns every problem found (empty when fine). */
 export function checkSchema(schema: unknown, at: (string | number)[] = []): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  const bad = (path: (string | number)[], message: string) => problems.push({ path, message });
+  const bad = (path: (string | number)[], message: string, atKey = false) => problems.push({ path, message, atKey });
   if (!isObject(schema)) {
     bad(at, 'a schema must be an object');
     return problems;
@@ -75,7 +77,7 @@ export function checkSchema(schema: unknown, at: (string | number)[] = []): Sche
   for (const [k, v] of Object.entries(schema)) {
     if (ANNOTATIONS.has(k)) continue;
     if (!KEYWORDS.has(k)) {
-      bad([...at, k], `unsupported schema keyword '${k}' (supported: ${SUPPORTED_KEYWORDS.join(', ')})`);
+      bad([...at, k], `unsupported schema keyword '${k}' (supported: ${SUPPORTED_KEYWORDS.join(', ')})`, true);
       continue;
     }
     switch (k) {

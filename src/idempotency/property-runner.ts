@@ -47,12 +47,14 @@ export async function runProperty<T>(spec: PropertySpec<T>): Promise<PropertyOut
   const started = performance.now();
   let exercised = 0;
   let fatal: unknown;
+  // Shrinking reruns the property many times; only runs up to the first failure are counted.
+  let shrinking = false;
   const property = fc.asyncProperty(spec.arbitrary, async (input) => {
     if (fatal !== undefined) return true;
     let counted = false;
     const hooks: RunHooks = {
       exercised: () => {
-        if (!counted) exercised++;
+        if (!counted && !shrinking) exercised++;
         counted = true;
       },
     };
@@ -60,7 +62,11 @@ export async function runProperty<T>(spec: PropertySpec<T>): Promise<PropertyOut
       await spec.run(input, hooks);
       return true;
     } catch (e) {
-      if (e instanceof PropertyViolation) throw e;
+      if (e instanceof PropertyViolation) {
+        if (!counted && !shrinking) exercised++;
+        shrinking = true;
+        throw e;
+      }
       fatal = e;
       return true;
     }
