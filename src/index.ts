@@ -94,6 +94,8 @@ export {
 export type { ReportFormat, ReportPaths } from './report/write.js';
 export { createProgress } from './report/progress.js';
 export type { Progress, ProgressOptions, ProgressSnapshot, ProgressStream } from './report/progress.js';
+export { judgeReport, exitCodeForVerdict } from './report/verdict.js';
+export type { Judgement } from './report/verdict.js';
 export { checkIdempotency, assertIdempotent, IdempotencyAssertionError } from './idempotency/in-process.js';
 export type {
   CheckIdempotencyOptions,
