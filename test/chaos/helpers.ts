@@ -58,7 +58,7 @@ export function rawRequest(
 /** Connects to 127.0.0.1:port. */
 export function dial(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const s = connect({ host: '127.0.0.1', port });
     s.once('connect', () => resolve(s));
     s.once('error', reject);
   });
