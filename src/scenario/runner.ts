@@ -257,6 +257,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
         report.reasons.push(`note: only the first of ${load.requests.length} request templates is driven`);
       }
       if (scenario.warmupMs > 0) {
+        options.onFirstRequest?.(clock());
         const warm = createLoadDriver({ target, model: load.model, rate: load.rate, connections: load.connections, timeoutMs: load.timeoutMs, phase: 'warmup', seed: `${seed}/warmup`, history: (e) => driverEvents.push({ ...e, driver: 'warmup' }) });
         await warm.start();
         await sleep(scenario.warmupMs, signal);
@@ -278,7 +279,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
 
     // The timeline. Phase boundaries are kept against one clock so they do not drift.
     const runStart = clock();
-    options.onFirstRequest?.(runStart);
+    if (scenario.warmupMs === 0 || !driver) options.onFirstRequest?.(runStart);
     if (driver) await driver.start();
     const elapsed = () => (driver ? driver.elapsedMs() : clock() - runStart);
     let boundary = 0;
