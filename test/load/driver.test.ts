@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLoadDriver, runLoad, type HistoryEvent } from '../../src/load/driver.js';
+import { startServer, freePort, type TestServer } from './servers.js';
+import { AgentcheckError } from '../../src/errors.js';
+
+let servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+async function server(...args: Parameters<typeof startServer>): Promise<TestServer> {
+  const s = await startServer(...args);
+  servers.push(s);
+  return s;
+}
+
+describe('load driver', () => {
+  it('open model: a 2 s stall shows in p99 (≥ 1.5 s) while the closed model hides it', async () => {
+    // Each server stalls every request between 1.5 s and 3.5 s after it started, then answers.
+    const stall = (t: number) => (t >= 1500 && t < 3500 ? { holdUntilMs: 3500 } : { delayMs: 5 });
+    const openTarget = await server(stall);
+    const open = await runLoad({ target: { url: `${openTarget.url}/` }, model: 'open', phases: [{ name: 'load', durationMs: 5000, rate: 200 }], timeoutMs: 5000 });
+    const closedTarget = await server(stall);
+    const closed = await runLoad({ target: { url: `${closedTarget.url}/` }, model: 'closed', connections: 10, phases: [{ name: 'load', durationMs: 5000 }], timeoutMs: 5000 });
+    const o = open.phases[0]!.latency!;
+    const c = closed.phases[0]!.latency!;
+    expect(open.generator.arrivals).toBeGreaterThanOrEqual(950);
+    // Validity is not asserted: on a busy CI machine the generator may be descheduled and say so.
+    expect(open.generator.dropped).toBe(0);
+    expect(o.p99).toBeGreaterThanOrEqual(1500);
+    // Several hundred requests queued behind the stall: even the median of the run sees some of it.
+    expect(o.p90).toBeGreaterThanOrEqual(500);
+    // The closed model saw the stall (its max) but only on its 10 in-flight requests.
+    expect(c.max).toBeGreaterThanOrEqual(1500);
+    expect(c.p99).toBeLessThan(500);
+    expect(c.count).toBeGreaterThan(500);
+  });
+
+  it('sends a unique Idempotency-Key and a W3C traceparent per request and reports a full history', async () => {
+    const target = await server(() => ({ status: 201 }));
+    const history: HistoryEvent[] = [];
+    const result = await runLoad({
+      target: { url: `${target.url}/orders/\${seq}`, method: 'POST', body: '{"id":"${uuid}"}', headers: { 'x-run': '${phase}' } },
+      phases: [{ name: 'warm', durationMs: 600, rate: 50 }],
+      seed: 'fixed',
+      history: (e) => history.push(e),
+    });
+    const invokes = history.filter((e) => e.type === 'invoke');
+    const oks = history.filter((e) => e.type === 'ok');
+    expect(invokes.length).toBe(result.generator.sent);
+    expect(oks.length).toBe(invokes.length);
+    expect(new Set(invokes.map((e) => e.key)).size).toBe(invokes.length);
+    const h = target.lastHeaders()[0]!;
+    expect(h['idempotency-key']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(h['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(h['x-run']).toBe('warm');
+    expect(invokes[0]!.traceparent).toBe(h['traceparent']);
+  });
+
+  it('records timeouts at the timeout value as errors, and history says unknown (info)', async () => {
+    const target = await server(() => ({ delayMs: 10_000 }));
+    const history: HistoryEvent[] = [];
+    const result = await runLoad({ target: { url: target.url }, phases: [{ name: 'p', durationMs: 500, rate: 20 }], timeoutMs: 300, history: (e) => history.push(e) });
+    const p = result.phases[0]!;
+    expect(p.requests).toBeGreaterThanOrEqual(8);
+    expect(p.timeouts).toBe(p.requests);
+    expect(p.errors).toBe(p.requests);
+    expect(p.latency!.min).toBeGreaterThanOrEqual(299);
+    expect(p.latency!.max).toBeLessThanOrEqual(301);
+    expect(history.filter((e) => e.type === 'info').length).toBe(p.requests);
+  });
+
+  it('closed model: timeouts are recorded at the timeout value', async () => {
+    const target = await server(() => ({ delayMs: 10_000 }));
+    const result = await runLoad({ target: { url: target.url }, model: 'closed', connections: 2, phases: [{ name: 'p', durationMs: 2600 }], timeoutMs: 1000 });
+    const p = result.phases[0]!;
+    expect(p.timeouts).toBeGreaterThanOrEqual(4);
+    expect(p.latency!.min).toBeGreaterThanOrEqual(999);
+    expect(p.latency!.max).toBeLessThanOrEqual(1001);
+    expect(() => createLoadDriver({ target: { url: target.url }, model: 'closed', timeoutMs: 300 })).toThrow(/at least 1s/);
+  });
+
+  it('changes rate per phase and files requests under their phase', async () => {
+    const target = await server(() => ({}));
+    const result = await runLoad({ target: { url: target.url }, phases: [{ name: 'slow', durationMs: 1000, rate: 20 }, { name: 'fast', durationMs: 1000, rate: 100 }] });
+    const [slow, fast] = result.phases;
+    expect(slow!.name).toBe('slow');
+    expect(fast!.name).toBe('fast');
+    expect(slow!.requests).toBeGreaterThanOrEqual(18);
+    expect(slow!.requests).toBeLessThanOrEqual(22);
+    expect(fast!.requests).toBeGreaterThanOrEqual(90);
+    expect(fast!.requests).toBeLessThanOrEqual(110);
+    expect(result.series.phases[1]!.windows.length).toBe(12);
+  });
+
+  it('marks the run invalid when arrivals are dropped at the in-flight cap', async () => {
+    const target = await server(() => ({ delayMs: 2000 }));
+    const result = await runLoad({ target: { url: target.url }, phases: [{ name: 'p', durationMs: 500, rate: 100 }], maxInFlight: 5, timeoutMs: 3000 });
+    expect(result.generator.dropped).toBeGreaterThan(0);
+    expect(result.validity.valid).toBe(false);
+    expect(result.validity.reasons.join(' ')).toMatch(/dropped/);
+    // Dropped arrivals are bad events at the timeout value, not gaps.
+    expect(result.phases[0]!.requests).toBe(result.generator.arrivals);
+  });
+
+  it('marks the run invalid when the generator falls behind its schedule', async () => {
+    const target = await server(() => ({}));
+    const driver = createLoadDriver({ target: { url: target.url }, rate: 200, phaseDurationMs: 1000 });
+    await driver.start();
+    await new Promise((r) => setTimeout(r, 200));
+    // Block the event loop: every arrival due meanwhile goes out late.
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      /* busy */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const result = await driver.stop();
+    expect(result.generator.late).toBeGreaterThanOrEqual(40);
+    expect(result.validity.valid).toBe(false);
+    expect(result.validity.reasons[0]).toMatch(/fell behind/);
+  });
+
+  it('refuses an unreachable target with an environment error (exit 3)', async () => {
+    const port = await freePort();
+    const driver = createLoadDriver({ target: { url: `http://127.0.0.1:${port}/` }, rate: 10 });
+    const err = await driver.start().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentcheckError);
+    expect((err as AgentcheckError).exitCode).toBe(3);
+  });
+
+  it('rejects an unknown template variable as a usage error', () => {
+    expect(() => createLoadDriver({ target: { url: 'http://127.0.0.1:1/${nope}' } })).toThrow(/unknown template variable/);
+  });
+});
