@@ -124,3 +124,46 @@ export type { JsonSchema } from './idempotency/json-schema.js';
 export { idempotencyRunReport } from './idempotency/report.js';
 export { IDEMPOTENCY_PROPERTIES } from './idempotency/types.js';
 export type { IdempotencyCheckResult, IdempotencyProperty, PropertyOutcome, PropertyStatus, PropertyCounterexample } from './idempotency/types.js';
+export { AgentContract, HttpInteraction, EventInteraction, ContractTestError, MatchersV3 } from './contracts/consumer.js';
+export type { AgentContractOptions, HttpRequestSpec, HttpResponseSpec, HttpExchange, ContractMockServer, ContractMessage } from './contracts/consumer.js';
+export { TRACEPARENT_PATTERN, TRACEPARENT_EXAMPLE, traceparentMatcher, idempotencyKeyMatcher, isoTimestamp, nonEmptyString } from './contracts/conventions.js';
+export type { IdempotencyKeySpec, Matchable } from './contracts/conventions.js';
+export { defineProviderStates, stateHandlers, isProviderStateHandlers, checkStateParams } from './contracts/states.js';
+export type {
+  ProviderStates,
+  ProviderStateRef,
+  ProviderStateHandlers,
+  StateDeclarations,
+  StateSchema,
+  ParamKind,
+  StateContext,
+  StateHandler,
+  StateHandlerMap,
+  MessageProducer,
+  MessageContext,
+  ProducedMessage,
+} from './contracts/states.js';
+export { a2aSendMessage, a2aGetTask, a2aCancelTask, a2aAgentCard, a2aJsonRpcError, a2aTask, a2aArtifact, a2aDataPart, a2aTextPart, a2aTaskState, a2aRole, A2A_METHODS } from './contracts/a2a.js';
+export type { A2AVersion, A2ATaskState, A2ACommon, A2ASendMessageSpec, A2ATaskSpec, A2ATaskQuerySpec, A2AErrorSpec, A2AAgentCardSpec } from './contracts/a2a.js';
+export { mcpToolsCall, mcpToolsList, mcpInitialize, mcpInitialized, MCP_PROTOCOL_VERSION } from './contracts/mcp.js';
+export type { McpCommon, McpToolsCallSpec, McpToolsListSpec, McpInitializeSpec } from './contracts/mcp.js';
+export { verifyContracts, defaultProviderVersion, missingStates } from './contracts/verify.js';
+export type {
+  VerifyContractsOptions,
+  BrokerOptions,
+  StateHandlerSet,
+  ContractsVerification,
+  ProviderVerification,
+  PactVerification,
+  InteractionVerification,
+  MissingState,
+} from './contracts/verify.js';
+export type { ContractMismatch, MismatchKind } from './contracts/mismatch.js';
+export { readPact, readPactDir, parsePact } from './contracts/pact-file.js';
+export type { PactFile, PactInteraction } from './contracts/pact-file.js';
+export { readRecords, writeRecords, parseRecord } from './contracts/records.js';
+export type { VerificationRecord, RecordResult } from './contracts/records.js';
+export { buildMatrix, canIDeploy } from './contracts/matrix.js';
+export type { MatrixRow, MatrixOutcome, CanIDeployResult, CanIDeployOptions, DeployCheck } from './contracts/matrix.js';
+export { renderVerification, verificationRunReport, renderMatrix, renderCanIDeploy } from './contracts/report.js';
+export { loadStateHandlers } from './contracts/load-handlers.js';
