@@ -1,7 +1,7 @@
 /**
  * A scenario fault as the body of `POST /proxies/{edge}/toxics` on a Toxiproxy-compatible API.
- * Message-level options (`match`, `probability`, `first`, `every`) are attributes there, beside
- * the toxic's own ones.
+ * Message-level options `match`, `first` and `every` are attributes there, beside the toxic's own
+ * ones; `probability` is the toxic's `toxicity` (the loader already folded it in).
  */
 import type { ScenarioFault } from './types.js';
 
@@ -18,7 +18,6 @@ export interface ToxicRequestBody {
 export function toxicRequestBody(fault: ScenarioFault): ToxicRequestBody {
   const attributes: Record<string, unknown> = { ...fault.attributes };
   if (fault.match !== undefined) attributes.match = { ...fault.match };
-  if (fault.probability !== undefined) attributes.probability = fault.probability;
   if (fault.first !== undefined) attributes.first = fault.first;
   if (fault.every !== undefined) attributes.every = fault.every;
   return {

@@ -23,8 +23,8 @@ import type {
   ScenarioPhase,
 } from './types.js';
 import { formatPath, type FieldPath, type ValidationIssue } from './validate-issue.js';
-import { defaultToxicCatalogue, type SemanticOptions } from './validate-semantics.js';
-import { validateScenarioValue } from './validate.js';
+import { defaultToxicCatalogue, type SemanticOptions, type ToxicCatalogue } from './validate-semantics.js';
+import { defaultSemanticOptions, validateScenarioValue } from './validate.js';
 
 /** One located problem in a scenario file. */
 export interface ScenarioIssue {
@@ -202,7 +202,7 @@ export function parseScenarioText(text: string, options: TextSource = {}): Scena
     throw new ScenarioValidationError(sortIssues(issues), file);
   }
   const baseDir = options.baseDir ?? (options.sourceFile ? path.dirname(options.sourceFile) : process.cwd());
-  return toScenario(value as ScenarioInput, { baseDir, ...(options.sourceFile ? { file: options.sourceFile } : {}) });
+  return toScenario(value as ScenarioInput, { baseDir, ...(options.sourceFile ? { file: options.sourceFile } : {}) }, options.toxics);
 }
 
 /**
@@ -213,7 +213,7 @@ export function scenarioFromValue(value: unknown, options: TextSource = {}): Sce
   const raw = validateScenarioValue(value, options);
   if (raw.length > 0) throw new ScenarioValidationError(issuesWithoutPositions(raw, options.file), options.file);
   const baseDir = options.baseDir ?? (options.sourceFile ? path.dirname(options.sourceFile) : process.cwd());
-  return toScenario(value as ScenarioInput, { baseDir, ...(options.sourceFile ? { file: options.sourceFile } : {}) });
+  return toScenario(value as ScenarioInput, { baseDir, ...(options.sourceFile ? { file: options.sourceFile } : {}) }, options.toxics);
 }
 
 /** Issues of a value with no source text: `FILE: path: message` (or `path: message`), sorted by path. */
@@ -286,8 +286,12 @@ function readinessOf(agent: AgentInput): Readiness {
  * Turns a validated {@link ScenarioInput} into the {@link Scenario} model: durations in ms,
  * defaults filled, paths absolute. Call only on input that passed validation.
  */
-export function toScenario(input: ScenarioInput, source: { baseDir: string; file?: string }): Scenario {
-  const messageLevel = defaultToxicCatalogue.messageLevel;
+export function toScenario(
+  input: ScenarioInput,
+  source: { baseDir: string; file?: string },
+  toxics: ToxicCatalogue = defaultSemanticOptions().toxics ?? defaultToxicCatalogue,
+): Scenario {
+  const messageLevel = toxics.messageLevel;
   const edgeProtocol = new Map<string, string>(input.edges.map((e) => [`${e.from}->${e.to}`, e.protocol ?? 'http']));
   let startMs = 0;
   const phases: ScenarioPhase[] = input.phases.map((phase) => {
@@ -301,7 +305,8 @@ export function toScenario(input: ScenarioInput, source: { baseDir: string; file
         type: f.type,
         name: f.name ?? `${phase.name}-${f.type}-${i}`,
         ...(f.stream !== undefined ? { stream: f.stream } : {}),
-        toxicity: f.toxicity ?? 1,
+        // A message-level toxic fires per request with probability = toxicity (the chaos proxy's rule).
+        toxicity: f.probability ?? f.toxicity ?? 1,
         attributes: { ...(f.attributes ?? {}) },
         messageLevel: messageLevel.has(f.type) && edgeProtocol.get(f.edge) !== 'tcp',
         ...(f.match !== undefined ? { match: { ...f.match } } : {}),

@@ -60,8 +60,13 @@ export const MESSAGE_TOXIC_TYPES = [
   'stream_cut',
 ] as const;
 
-/** Placeholders the load driver expands in request headers and bodies (`${uuid}`, …). */
-export const TEMPLATE_PLACEHOLDERS = ['uuid', 'seq', 'idempotencyKey', 'traceparent', 'now', 'phase'] as const;
+/**
+ * Placeholders the load driver expands in request paths, headers and bodies: `${uuid}` (fresh per
+ * request, the same everywhere in it), `${seq}` (0, 1, 2, … in send order), `${phase}` (the current
+ * phase). Every request also gets an Idempotency-Key (its uuid by default) and a W3C traceparent.
+ * Must equal `TEMPLATE_VARIABLES` of src/load/template.ts (a test checks).
+ */
+export const TEMPLATE_PLACEHOLDERS = ['uuid', 'seq', 'phase'] as const;
 
 const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
 const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';

@@ -99,7 +99,7 @@ export interface FaultInput {
   toxicity?: number;
   attributes?: Record<string, unknown>;
   match?: FaultMatchInput;
-  /** Message-level: per-request firing probability, 0..1. */
+  /** Message-level: per-request firing probability, 0..1 (the same as `toxicity` there; set one). */
   probability?: number;
   /** Message-level: fire on the first N matching requests only. */
   first?: number;
@@ -219,6 +219,7 @@ export interface ScenarioFault {
   /** Unique within the scenario. */
   name: string;
   stream?: 'upstream' | 'downstream';
+  /** 0..1; for a message-level toxic, `probability` when the file set it. */
   toxicity: number;
   attributes: Record<string, unknown>;
   /** True for the HTTP message-level toxics (drop, duplicate, http_error, …). */

@@ -7,12 +7,18 @@
 import { splitCommandLine } from './command-line.js';
 import { tryParseDuration } from './duration.js';
 import { MESSAGE_TOXIC_TYPES, TCP_TOXIC_TYPES, TEMPLATE_PLACEHOLDERS } from './schema.js';
-import { didYouMean, type FieldPath, type ValidationIssue } from './validate-issue.js';
+import { describeValue, didYouMean, type FieldPath, type ValidationIssue } from './validate-issue.js';
 
 /** Which toxic types exist and which of them are message-level (need an http edge). */
 export interface ToxicCatalogue {
   types: readonly string[];
   messageLevel: ReadonlySet<string>;
+  /** Attribute names and Go types of `type`, when known (unknown names are then reported). */
+  attributes?(type: string): ReadonlyArray<{ name: string; type: string }> | undefined;
+  /** Words for "expected …" when `value` does not fit the Go attribute type `goType`, else undefined. */
+  checkAttribute?(goType: string, value: unknown): string | undefined;
+  /** The toxic's own check of its attributes (plus match/first/every): a message when invalid. */
+  validate?(type: string, attributes: Record<string, unknown>): string | undefined;
 }
 
 /** The toxic types agentcheck's proxy serves (the list the chaos registry implements). */
@@ -166,6 +172,10 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       if (fault.first !== undefined && fault.every !== undefined) {
         out.push({ path: at('every'), message: 'got both first and every, expected only one of them', at: 'key' });
       }
+      if (messageLevel && fault.probability !== undefined && fault.toxicity !== undefined) {
+        out.push({ path: at('probability'), message: 'got both probability and toxicity, expected only one of them (a message-level toxic fires per request with probability = toxicity)', at: 'key' });
+      }
+      checkAttributes(fault, type, messageLevel, toxics, at, out);
       const toxicName = str(fault.name);
       if (toxicName !== undefined && edgeId !== undefined) {
         const key = `${edgeId}\u0000${toxicName}`;
@@ -244,6 +254,55 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
     }
   });
   return out;
+}
+
+/** Attribute names and types against the catalogue, then the toxic's own check of the values. */
+function checkAttributes(
+  fault: Obj,
+  type: string,
+  messageLevel: boolean,
+  toxics: ToxicCatalogue,
+  at: (...p: (string | number)[]) => FieldPath,
+  out: ValidationIssue[],
+): void {
+  const specs = toxics.attributes?.(type);
+  if (specs === undefined || (fault.attributes !== undefined && !isObj(fault.attributes))) return;
+  const attributes = isObj(fault.attributes) ? fault.attributes : {};
+  const names = specs.map((s) => s.name);
+  let clean = true;
+  for (const [name, value] of Object.entries(attributes)) {
+    const spec = specs.find((s) => s.name === name);
+    if (spec === undefined) {
+      clean = false;
+      out.push({
+        path: at('attributes', name),
+        message: `unknown attribute of "${type}"${didYouMean(name, names)}, expected one of: ${names.join(', ') || '(none)'}`,
+        at: 'key',
+      });
+      continue;
+    }
+    const expected = toxics.checkAttribute?.(spec.type, value);
+    if (expected !== undefined) {
+      clean = false;
+      out.push({ path: at('attributes', name), message: `got ${describeValue(value)}, expected ${expected}` });
+    }
+  }
+  if (!clean || toxics.validate === undefined) return;
+  const full: Obj = { ...attributes };
+  // As the API receives them; values the schema already rejected are left out so they are reported once.
+  if (messageLevel) {
+    if (isObj(fault.match)) full.match = fault.match;
+    for (const k of ['first', 'every'] as const) {
+      const v = fault[k];
+      if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1) full[k] = v;
+    }
+  }
+  const problem = toxics.validate(type, full);
+  if (problem === undefined) return;
+  // Point at the attribute the toxic names when it is one the file sets.
+  const named = /attribute '([^'.]+)/.exec(problem)?.[1];
+  const path = named !== undefined && Object.hasOwn(attributes, named) ? at('attributes', named) : named !== undefined && fault[named] !== undefined ? at(named) : at('attributes');
+  out.push({ path, message: `${problem}, expected a value the "${type}" toxic accepts`, ...(path.at(-1) === 'attributes' ? { at: 'key' as const } : {}) });
 }
 
 /** Reports `${name}` placeholders in any string inside `value` that the load driver does not know. */

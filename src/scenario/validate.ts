@@ -3,10 +3,19 @@
  * document. Positions are added by `load.ts`, which knows the source text.
  */
 import { validateAgainstSchema } from './validate-schema.js';
-import { validateScenarioSemantics, type SemanticOptions } from './validate-semantics.js';
+import { validateScenarioSemantics, type SemanticOptions, type ToxicCatalogue } from './validate-semantics.js';
+import { registryToxicCatalogue } from './validate-toxics.js';
 import type { ValidationIssue } from './validate-issue.js';
+
+let registryCatalogue: ToxicCatalogue | undefined;
+
+/** The checks agentcheck runs by default: the chaos registry's toxics. */
+export function defaultSemanticOptions(): SemanticOptions {
+  registryCatalogue ??= registryToxicCatalogue();
+  return { toxics: registryCatalogue };
+}
 
 /** Every problem of a parsed scenario document (schema and semantics), unsorted. */
 export function validateScenarioValue(value: unknown, options: SemanticOptions = {}): ValidationIssue[] {
-  return [...validateAgainstSchema(value), ...validateScenarioSemantics(value, options)];
+  return [...validateAgainstSchema(value), ...validateScenarioSemantics(value, { ...defaultSemanticOptions(), ...options })];
 }

@@ -186,8 +186,8 @@ describe('loading valid scenarios', () => {
       name: 'place order',
       method: 'POST',
       path: '/orders',
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': '${idempotencyKey}' },
-      body: { orderId: 'order-${uuid}', customerId: 'customer-${seq}', items: [{ sku: 'sku-1', qty: 1 }], amount: 1999, currency: 'EUR' },
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': '${uuid}' },
+      body: { orderId: '${uuid}', customerId: 'customer-${seq}', items: [{ sku: 'sku-1', qty: 1 }], amount: 1999, currency: 'EUR' },
     });
     expect(s.slo.map((b) => b.budget)).toEqual(['p(99) < 1s', 'error_rate < 1%', 'p(95) < 300ms']);
     expect(s.slo[2]).toEqual({ name: 'fast when healthy', budget: 'p(95) < 300ms', phases: ['baseline', 'recovery'] });
@@ -342,6 +342,49 @@ slo:
       's.yaml:7:5: slo[1]: "median < 2s": unknown aggregation, expected p(N), error_rate',
       's.yaml:8:15: slo[2].budget: "avg < 3s": unknown aggregation, expected p(N), error_rate',
     ]);
+  });
+
+  it("runs the toxic's own attribute check and points at the attribute it names", () => {
+    const yaml = `name: t
+agents: [{ name: a, command: x }, { name: b, command: y }]
+edges: [{ from: a, to: b, env: B }]
+phases:
+  - name: p
+    duration: 1s
+    faults:
+      - { edge: a->b, type: dup, attributes: { copies: 500 } }
+      - { edge: a->b, type: dup, first: 0 }
+      - { edge: a->b, type: dup, attributes: { copies: 2 }, first: 7 }
+`;
+    const seen: Record<string, unknown>[] = [];
+    const toxics = {
+      types: ['dup'],
+      messageLevel: new Set(['dup']),
+      attributes: () => [{ name: 'copies', type: 'int' }, { name: 'first', type: 'int64' }],
+      checkAttribute: (goType: string, v: unknown) => (goType === 'int' && !Number.isInteger(v) ? 'an integer' : undefined),
+      validate: (_type: string, attrs: Record<string, unknown>) => {
+        seen.push(attrs);
+        if (typeof attrs.copies === 'number' && attrs.copies > 100) return `attribute 'copies' must be at most 100, got ${attrs.copies}`;
+        if (typeof attrs.first === 'number' && attrs.first > 5) return "attribute 'first' must be at most 5";
+        return undefined;
+      },
+    };
+    const err = (() => {
+      try {
+        parseScenarioText(yaml, { file: 's.yaml', toxics });
+      } catch (e) {
+        return e as ScenarioValidationError;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(err.issues.map((i) => i.text)).toEqual([
+      's.yaml:8:56: phases[0].faults[0].attributes.copies: attribute \'copies\' must be at most 100, got 500, expected a value the "dup" toxic accepts',
+      's.yaml:9:41: phases[0].faults[1].first: got 0, expected an integer ≥ 1',
+      's.yaml:10:68: phases[0].faults[2].first: attribute \'first\' must be at most 5, expected a value the "dup" toxic accepts',
+    ]);
+    // match/first/every reach the toxic's check as attributes, as they do through the API; values
+    // the schema rejected are reported once, by the schema.
+    expect(seen).toEqual([{ copies: 500 }, {}, { copies: 2, first: 7 }]);
   });
 
   it('uses a custom toxic catalogue', () => {

@@ -334,6 +334,27 @@ export const malformedCases: MalformedCase[] = [
     ],
   },
   {
+    name: 'unknown toxic attribute',
+    yaml: base('    faults: [{ edge: a->b, type: latency, attributes: { latancy: 100 } }]\n'),
+    errors: [
+      'bad.yaml:12:57: phases[0].faults[0].attributes.latancy: unknown attribute of "latency" (did you mean "latency"?), expected one of: latency, jitter',
+    ],
+  },
+  {
+    name: 'toxic attribute of the wrong type',
+    yaml: base('    faults: [{ edge: a->b, type: latency, attributes: { latency: 100ms } }]\n'),
+    errors: [
+      'bad.yaml:12:66: phases[0].faults[0].attributes.latency: got "100ms", expected an integer',
+    ],
+  },
+  {
+    name: 'probability and toxicity together',
+    yaml: base('    faults: [{ edge: a->b, type: drop, probability: 0.5, toxicity: 0.5 }]\n'),
+    errors: [
+      'bad.yaml:12:40: phases[0].faults[0].probability: got both probability and toxicity, expected only one of them (a message-level toxic fires per request with probability = toxicity)',
+    ],
+  },
+  {
     name: 'load target unknown',
     yaml: base('load:\n  target: c\n  requests: [{ method: GET, path: / }]\n'),
     errors: [
@@ -358,7 +379,7 @@ export const malformedCases: MalformedCase[] = [
     name: 'unknown placeholder',
     yaml: base('load:\n  target: a\n  requests:\n    - method: POST\n      path: /orders\n      body: { id: "${uid}" }\n'),
     errors: [
-      "bad.yaml:17:19: load.requests[0].body.id: unknown placeholder \"${uid}\" (did you mean \"${uuid}\"?), expected one of: ${uuid}, ${seq}, ${idempotencyKey}, ${traceparent}, ${now}, ${phase}",
+      "bad.yaml:17:19: load.requests[0].body.id: unknown placeholder \"${uid}\" (did you mean \"${uuid}\"?), expected one of: ${uuid}, ${seq}, ${phase}",
     ],
   },
   {
