@@ -42,9 +42,10 @@ export class Connection {
     for (const socket of [client, upstream]) {
       socket.setNoDelay(true);
       socket.on('error', () => this.destroy());
-      // While closing gracefully, wait for both sockets; otherwise one side going away ends both.
-      socket.on('close', () => {
-        if (!this.closing || (client.destroyed && upstream.destroyed)) this.destroy();
+      // A clean close of one socket may leave bytes for the other still inside toxics (a latency
+      // toxic holding the last response): tear down only on errors or once both sockets are gone.
+      socket.on('close', (hadError: boolean) => {
+        if (hadError || (client.destroyed && upstream.destroyed)) this.destroy();
       });
     }
   }
