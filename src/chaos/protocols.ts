@@ -6,6 +6,7 @@
  * and reads message toxics from `connection.proxy.toxics`. Adding one is one line in `handlers` below.
  */
 import type { Connection } from './connection.js';
+import { httpProtocol } from './http/protocol.js';
 
 /** A per-connection pipeline for one proxy protocol. */
 export interface ProtocolHandler {
@@ -27,7 +28,10 @@ export const tcpProtocol: ProtocolHandler = {
   },
 };
 
-const handlers = new Map<string, ProtocolHandler>([[tcpProtocol.name, tcpProtocol]]);
+const handlers = new Map<string, ProtocolHandler>([
+  [tcpProtocol.name, tcpProtocol],
+  [httpProtocol.name, httpProtocol],
+]);
 
 /** The handler for `name`, or undefined. */
 export function protocolHandler(name: string): ProtocolHandler | undefined {

@@ -8,6 +8,8 @@ import type { Socket } from 'node:net';
 import { AgentcheckError } from '../errors.js';
 import { joinHostPort } from './address.js';
 import { createApiHandler, decodePopulate, encodeProxy } from './api.js';
+// Registers GET /proxies/{p}/journal and /records (message-level faults, src/chaos/http/).
+import './http/routes.js';
 import { ApiError } from './api-error.js';
 import { Proxy, type ProxyConfig } from './proxy.js';
 import { ProxyCollection } from './proxy-collection.js';

@@ -5,12 +5,18 @@
  */
 import type { ToxicDefinition } from '../toxic.js';
 import { bandwidthToxic } from './bandwidth.js';
+import { commitThenDropToxic } from './commit_then_drop.js';
+import { dropToxic } from './drop.js';
+import { duplicateToxic } from './duplicate.js';
+import { httpErrorToxic } from './http_error.js';
+import { httpLatencyToxic } from './http_latency.js';
 import { latencyToxic } from './latency.js';
 import { limitDataToxic } from './limit_data.js';
 import { noopToxic } from './noop.js';
 import { resetPeerToxic } from './reset_peer.js';
 import { slicerToxic } from './slicer.js';
 import { slowCloseToxic } from './slow_close.js';
+import { streamCutToxic } from './stream_cut.js';
 import { timeoutToxic } from './timeout.js';
 
 const builtins: readonly ToxicDefinition[] = [
@@ -22,6 +28,13 @@ const builtins: readonly ToxicDefinition[] = [
   slicerToxic,
   limitDataToxic,
   noopToxic,
+  // Message toxics (HTTP proxies only), applied by src/chaos/http/.
+  dropToxic,
+  duplicateToxic,
+  httpErrorToxic,
+  commitThenDropToxic,
+  httpLatencyToxic,
+  streamCutToxic,
 ];
 
 const registry = new Map<string, ToxicDefinition>(builtins.map((d) => [d.type, d]));

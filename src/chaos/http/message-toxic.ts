@@ -1,0 +1,114 @@
+/**
+ * The http layer's side of the message-toxic plugin interface. A message toxic file declares its
+ * attributes and compiles them into a matcher, decision gates and a {@link MessageAction}; the
+ * per-connection engine (exchange.ts) carries the actions out.
+ *
+ * Attributes every message toxic has (zero value = no filter):
+ * - `match` (JSON object, default null = every request):
+ *   `{"method": "POST" | [...], "path": "/a2a/**" | [...], "header": {"x-tenant": "acme-*"},
+ *     "jsonrpc_method": "tools/call" | [...]}`; every given filter must match (see match.ts)
+ * - `first`: only the first N matching requests; `every`: only every N-th matching request
+ * and the toxic's `toxicity` is the per-request probability (Toxiproxy rolls it per connection).
+ */
+import type { Rng } from '../rng.js';
+import type { AttributeSpec, MessageToxicDefinition, ToxicAttributes, ToxicDefinition } from '../toxic.js';
+import { AttributeError } from './attributes.js';
+import type { DecisionSpec } from './decision.js';
+import { compileMatch, parseMatch, type RequestMatcher } from './match.js';
+
+/** What a fired message toxic does to one request. */
+export type MessageAction =
+  | { kind: 'drop'; mode: 'hang' | 'reset' | 'status'; status: number }
+  | { kind: 'respond'; status: number; headers: Array<[string, string]>; body: string }
+  | { kind: 'duplicate'; copies: number; mode: 'sequential' | 'concurrent' }
+  | { kind: 'commit_then_drop'; mode: 'reset' | 'hang' | 'status'; status: number }
+  | { kind: 'delay'; side: 'request' | 'response'; ms: number }
+  | { kind: 'stream_cut'; events: number; mode: 'close' | 'reset' };
+
+/** A message toxic's attributes compiled once, used for every request. */
+export interface CompiledMessageToxic {
+  readonly match: RequestMatcher;
+  readonly decision: DecisionSpec;
+  /** The action for one request that fired; `rng` is the toxic's own stream (for random delays). */
+  action(rng: Rng): MessageAction;
+}
+
+/** A message toxic type as the http layer needs it. */
+export interface HttpMessageToxicDefinition extends MessageToxicDefinition {
+  /** `request`: decided when the request is known; `response`: when the response head arrives (stream_cut). */
+  readonly phase: 'request' | 'response';
+  /** Compiles attributes (already decoded and validated). Throws {@link AttributeError} on bad values. */
+  compile(attributes: ToxicAttributes, stream: 'upstream' | 'downstream'): CompiledMessageToxic;
+}
+
+/** True when `d` is a message toxic the http layer can apply. */
+export function isHttpMessageToxic(d: ToxicDefinition): d is HttpMessageToxicDefinition {
+  return d.kind === 'message' && typeof (d as Partial<HttpMessageToxicDefinition>).compile === 'function';
+}
+
+/** The matching and decision attributes every message toxic has, in output order. */
+export const COMMON_MESSAGE_ATTRIBUTES: readonly AttributeSpec[] = [
+  { name: 'match', type: 'json' },
+  { name: 'first', type: 'int64' },
+  { name: 'every', type: 'int64' },
+];
+
+/** Reads a numeric attribute (number or bigint) as a JS number; anything else is 0. */
+export function attrNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  return 0;
+}
+
+/** Reads a string attribute; anything else is ''. */
+export function attrString(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** Reads the shared decision attributes; `first`/`every` must be ≥ 0. */
+export function readDecision(attributes: ToxicAttributes): DecisionSpec {
+  const first = attrNumber(attributes.first);
+  const every = attrNumber(attributes.every);
+  if (first < 0) throw new AttributeError(`attribute 'first' must be 0 or more, got ${first}`);
+  if (every < 0) throw new AttributeError(`attribute 'every' must be 0 or more, got ${every}`);
+  // Per-request probability is the toxic's toxicity, rolled by the Decider.
+  return { probability: 1, first, every };
+}
+
+/** Compiles the shared attributes, for a toxic file's `compile`. */
+export function compileCommon(attributes: ToxicAttributes): { match: RequestMatcher; decision: DecisionSpec } {
+  return { match: compileMatch(parseMatch(attributes.match)), decision: readDecision(attributes) };
+}
+
+/** One of `allowed` (the zero value '' picks `def`), or an {@link AttributeError}. */
+export function modeAttr<T extends string>(value: unknown, key: string, def: T, allowed: readonly T[]): T {
+  const v = attrString(value).trim().toLowerCase();
+  if (v === '') return def;
+  if (!allowed.includes(v as T)) {
+    throw new AttributeError(`attribute '${key}' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${v}'`);
+  }
+  return v as T;
+}
+
+/** An HTTP status attribute: 0 picks `def`; otherwise 100..599. */
+export function statusAttr(value: unknown, key: string, def: number): number {
+  const v = attrNumber(value);
+  if (v === 0) return def;
+  if (!Number.isInteger(v) || v < 100 || v > 599) throw new AttributeError(`attribute '${key}' must be an HTTP status 100..599, got ${v}`);
+  return v;
+}
+
+/** `validate` for a definition: runs `compile` and turns an {@link AttributeError} into its message. */
+export function validateByCompiling(
+  compile: (attributes: ToxicAttributes, stream: 'upstream' | 'downstream') => unknown,
+): (attributes: ToxicAttributes) => string | undefined {
+  return (attributes) => {
+    try {
+      compile(attributes, 'downstream');
+      return undefined;
+    } catch (e) {
+      if (e instanceof AttributeError) return e.message;
+      throw e;
+    }
+  };
+}
