@@ -454,7 +454,8 @@ function cleanPath(p: string): string {
 // time + machine + pid + counter, base32hex lower-case, 20 characters.
 const machine = randomBytes(3);
 let counter = randomBytes(3).readUIntBE(0, 3);
-function requestId(): string {
+/** A fresh request id (the `X-Toxiproxy-Request-Id` value), 20 characters of base32hex. */
+export function requestId(): string {
   const b = Buffer.alloc(12);
   b.writeUInt32BE(Math.floor(Date.now() / 1000) >>> 0, 0);
   machine.copy(b, 4);

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { AgentcheckError } from '../errors.js';
 import { joinHostPort } from './address.js';
-import { createApiHandler, decodePopulate, encodeProxy } from './api.js';
+import { createApiHandler, decodePopulate, encodeProxy, requestId } from './api.js';
 // Registers GET /proxies/{p}/journal and /records (message-level faults, src/chaos/http/).
 import './http/routes.js';
 import { ApiError } from './api-error.js';
@@ -98,7 +98,12 @@ export async function startProxyServer(options: ProxyServerOptions = {}): Promis
   });
   // Malformed HTTP gets Go's plain answer instead of a dropped socket.
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
+    if (socket.writable) {
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+          `X-Toxiproxy-Request-Id: ${requestId()}\r\nConnection: close\r\n\r\n400 Bad Request`,
+      );
+    }
     else socket.destroy();
   });
 

@@ -41,7 +41,14 @@ export function rawRequest(
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = request(
-      { host: u.hostname, port: u.port, method, path, headers: { 'user-agent': 'agentcheck-test', ...headers } },
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path,
+        // An explicit length: Node sends DELETE/OPTIONS bodies unframed otherwise.
+        headers: { 'user-agent': 'agentcheck-test', ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
