@@ -162,26 +162,26 @@ export function parseGoJson(input: Uint8Array | string): { value: GoValue } | { 
       const c = buf[i]!;
       let opened = false;
       if (c === 0x7b) {
+        if (stack.length >= MAX_DEPTH) throw new SyntaxFailure('exceeded max depth');
         i++;
         skip();
         if (buf[i] === 0x7d) {
           i++;
           value = { k: 'obj', v: [] };
         } else {
-          if (stack.length >= MAX_DEPTH) throw new SyntaxFailure('exceeded max depth');
           const frame = { obj: [] as Array<[string, GoValue]>, key: '' };
           readKey(frame);
           stack.push(frame);
           opened = true;
         }
       } else if (c === 0x5b) {
+        if (stack.length >= MAX_DEPTH) throw new SyntaxFailure('exceeded max depth');
         i++;
         skip();
         if (buf[i] === 0x5d) {
           i++;
           value = { k: 'arr', v: [] };
         } else {
-          if (stack.length >= MAX_DEPTH) throw new SyntaxFailure('exceeded max depth');
           stack.push({ arr: [] });
           opened = true;
         }
