@@ -74,6 +74,7 @@ export type {
   AgentReport,
   EdgeReport,
   CheckResult,
+  BudgetWindowResult,
 } from './report/model.js';
 export { renderJson, parseReportJson } from './report/json.js';
 export { renderJunit } from './report/junit.js';
@@ -167,3 +168,21 @@ export { buildMatrix, canIDeploy } from './contracts/matrix.js';
 export type { MatrixRow, MatrixOutcome, CanIDeployResult, CanIDeployOptions, DeployCheck } from './contracts/matrix.js';
 export { renderVerification, verificationRunReport, renderMatrix, renderCanIDeploy } from './contracts/report.js';
 export { loadStateHandlers } from './contracts/load-handlers.js';
+export { createLoadDriver, runLoad, checkReachable } from './load/driver.js';
+export type { LoadDriver, LoadDriverOptions, LoadResult, LoadPhase, PhaseOptions, RequestTemplate, HistoryEvent as LoadHistoryEvent } from './load/driver.js';
+export { LatencyRecorder, toPhaseReports, WINDOWS_PER_PHASE } from './load/recorder.js';
+export type { RecordedSeries, PhaseData, WindowData, SpanData, Outcome, RecorderOptions } from './load/recorder.js';
+export { createLatencyHistogram, summarizeHistogram, countSlowerThan, encodeHistogram, decodeHistogram } from './load/histogram.js';
+export type { LatencyHistogram } from './load/histogram.js';
+export { parseBudget, formatBudget, BudgetError, BudgetSyntaxError } from './load/budget-grammar.js';
+export type { BudgetAst, BudgetOp, BudgetStat, BudgetUnit } from './load/budget-grammar.js';
+export { validateBudget, compileBudget, compileBudgets, evaluateBudget, evaluateBudgets, budgetsStatus, validMetricNames } from './load/budget.js';
+export type { Budget, BudgetContext, BudgetSpec, BudgetData, BudgetMeasure } from './load/budget.js';
+export { burnRate, classifyBurnRate, burnRateOfHistory, BURN_RATE_FAIL, BURN_RATE_WARN } from './load/burn-rate.js';
+export type { BurnEvent, BurnRateResult } from './load/burn-rate.js';
+export { attributeTail, edgeTimes } from './load/attribution.js';
+export type { WorkflowSample, HopRecord, TailAttribution, TailOptions } from './load/attribution.js';
+export { budgetsFromOpenSlo, loadOpenSlo } from './load/openslo.js';
+export { judgeGenerator } from './load/health.js';
+export type { GeneratorStats, HealthLimits, Validity } from './load/health.js';
+export { traceIdOf } from './load/template.js';

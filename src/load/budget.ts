@@ -270,8 +270,15 @@ function measure(budget: Budget, span: SpanData, cache: Map<SpanData, LatencyHis
       if (!h) return { measured: null, samples, bad: null };
       const us = (v: number): number => v / 1000;
       const stat = budget.stat;
+      // min and max come from the live summary: exact, where a decoded snapshot only knows buckets.
       const measured =
-        stat.kind === 'percentile' ? us(h.getValueAtPercentile(stat.p)) : stat.kind === 'avg' ? us(h.mean) : stat.kind === 'min' ? us(h.getValueAtPercentile(0)) : us(h.maxValue);
+        stat.kind === 'percentile'
+          ? us(h.getValueAtPercentile(stat.p))
+          : stat.kind === 'avg'
+            ? us(h.mean)
+            : stat.kind === 'min'
+              ? (span.latency?.min ?? us(h.getValueAtPercentile(0)))
+              : (span.latency?.max ?? us(h.maxValue));
       const bad = stat.kind === 'percentile' ? countSlowerThan(h, budget.threshold, budget.op === '<') : null;
       return { measured, samples, bad };
     }
