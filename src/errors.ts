@@ -17,6 +17,8 @@ export const ExitCode = {
   InvalidRun: 4,
   /** Internal error: a bug in agentcheck. */
   Internal: 70,
+  /** Interrupted (Ctrl-C / SIGTERM): teardown ran and a partial report marked `aborted` was written (128 + SIGINT). */
+  Interrupted: 130,
 } as const;
 
 /** One of the values of {@link ExitCode}. */

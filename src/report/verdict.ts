@@ -13,14 +13,15 @@ export interface Judgement {
   reasons: string[];
 }
 
-/** The exit code of a verdict: pass 0, fail 1, aborted 1, error 3, invalid 4. */
+/** The exit code of a verdict: pass 0, fail 1, error 3, invalid 4, aborted (interrupted) 130. */
 export function exitCodeForVerdict(verdict: Verdict): ExitCodeValue {
   switch (verdict) {
     case 'pass':
       return ExitCode.Ok;
     case 'fail':
-    case 'aborted':
       return ExitCode.CheckFailed;
+    case 'aborted':
+      return ExitCode.Interrupted;
     case 'error':
       return ExitCode.Environment;
     case 'invalid':

@@ -21,6 +21,7 @@ import {
   type RunReport,
   type Verdict,
 } from '../report/model.js';
+import { judgeReport } from '../report/verdict.js';
 import { collectEdges } from './edges.js';
 import { evaluateInvariant, type InvariantContext } from './invariants.js';
 import { startTeam, type StartedTeam } from './team.js';
@@ -117,26 +118,6 @@ function historyKeyFor(request: ScenarioRequest | undefined, keyField: string, k
   return (e: DriverHistoryEvent) => (keyIsUuid ? template.render({ uuid: e.key, seq: e.seq, phase: e.phase }) : e.key);
 }
 
-/** Maps a finished run's parts to one verdict and its reasons, worst first. */
-function decideVerdict(report: RunReport, loadInvalid: string[]): { verdict: Verdict; reasons: string[] } {
-  const reasons: string[] = [];
-  const failedBudgets = report.budgets.filter((b) => b.status === 'fail');
-  const invalidBudgets = report.budgets.filter((b) => b.status === 'invalid');
-  const failedInvariants = report.invariants.filter((i) => i.status === 'fail');
-  const invalidInvariants = report.invariants.filter((i) => i.status === 'invalid');
-  const crashed = report.agents.filter((a) => a.status === 'crashed');
-  for (const i of failedInvariants) reasons.push(`invariant '${i.name}' failed${i.when !== 'end' ? ` after ${i.when}` : ''}: ${i.finding ?? 'not ok'}`);
-  for (const a of crashed) reasons.push(`agent '${a.name}' crashed: ${a.error ?? ''}`);
-  for (const b of failedBudgets) reasons.push(`budget '${b.expression}' (${b.scope}) failed: ${b.reason ?? ''}`);
-  if (reasons.length > 0) return { verdict: 'fail', reasons };
-  for (const r of loadInvalid) reasons.push(`invalid run: ${r}`);
-  for (const b of invalidBudgets) reasons.push(`budget '${b.expression}' (${b.scope}) could not be judged: ${b.reason ?? 'no data'}`);
-  for (const i of invalidInvariants) reasons.push(`invariant '${i.name}' was not exercised: ${i.finding ?? ''}`);
-  if (reasons.length > 0) return { verdict: 'invalid', reasons };
-  const checks = report.budgets.length + report.invariants.length;
-  return { verdict: 'pass', reasons: [`all ${checks} checks passed`] };
-}
-
 /**
  * Runs `scenario` and returns its report. Never leaves a process, proxy or toxic behind: every
  * exit path (success, failed check, crash, exception, abort) goes through the same teardown.
@@ -191,10 +172,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
 
   const internal = new AbortController();
   const signal = AbortSignal.any([internal.signal, ...(options.signal ? [options.signal] : [])]);
-  let abortReason: { signal?: string; reason: string } | undefined;
-  options.signal?.addEventListener('abort', () => {
-    abortReason ??= { signal: 'SIGINT', reason: String(options.signal?.reason ?? 'interrupted') };
-  }, { once: true });
+  let crashReason: string | undefined;
 
   let backend: ChaosBackend | undefined;
   let team: StartedTeam | undefined;
@@ -206,6 +184,8 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
   let loadResult: LoadResult | undefined;
   const loadInvalid: string[] = [];
   let failure: unknown;
+  let finished = false;
+  const notes: string[] = [];
   const checkAbort = () => {
     if (signal.aborted) throw new RunAborted();
   };
@@ -216,7 +196,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
     team = await startTeam(scenario, { client: backend.client, logDir, signal, clock });
     report.agents = team.agentReports;
     void team.crashed.then((c) => {
-      abortReason ??= { reason: `agent '${c.agent}' crashed (exit ${c.exit})` };
+      crashReason ??= `agent '${c.agent}' crashed (exit ${c.exit})`;
       internal.abort();
     });
     checkAbort();
@@ -254,7 +234,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       if (!entry) throw new AgentcheckError('config', `load.target '${load.target}' is not an agent of the scenario`);
       const target = driverTarget(entry.url, load.requests[0]!);
       if (load.requests.length > 1) {
-        report.reasons.push(`note: only the first of ${load.requests.length} request templates is driven`);
+        notes.push(`note: only the first of ${load.requests.length} request templates is driven`);
       }
       if (scenario.warmupMs > 0) {
         options.onFirstRequest?.(clock());
@@ -335,17 +315,15 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       if (inv.after === 'each-phase' && inv.kind !== 'exactly_once') continue;
       report.invariants.push(await evaluateInvariant(inv, 'end', invariantContext()));
     }
-    const decided = decideVerdict(report, loadInvalid);
-    report.verdict = decided.verdict;
-    report.reasons = [...decided.reasons, ...report.reasons];
+    finished = true;
   } catch (err) {
+    const agentReports = (err as { agentReports?: RunReport['agents'] }).agentReports;
+    if (agentReports) report.agents = agentReports;
     if (err instanceof RunAborted || (signal.aborted && !isAgentcheckError(err))) {
-      report.verdict = 'aborted';
+      // Judged below: an interrupt makes it `aborted`, a crashed agent makes it `fail`.
     } else if (isAgentcheckError(err) && err.code === 'config') {
       throw err;
     } else {
-      report.verdict = 'error';
-      report.reasons = [`${(err as Error).message}`];
       failure = err;
     }
   } finally {
@@ -355,17 +333,23 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
     if (team) await team.stop().catch(() => undefined);
     if (backend) await backend.close().catch(() => undefined);
     report.durationMs = clock();
-    if (report.verdict === 'aborted' || abortReason) {
-      if (report.verdict !== 'error') {
-        const crash = report.agents.some((a) => a.status === 'crashed');
-        report.verdict = crash ? 'fail' : 'aborted';
+    if (options.signal?.aborted) {
+      report.aborted = { signal: String(options.signal.reason ?? 'SIGINT'), reason: 'interrupted before the run finished; figures cover what ran' };
+    }
+    if (loadResult && report.phases.length === 0) {
+      report.phases = loadResult.phases.map((p) => ({ ...p, faults: faultsOf(scenario.phases.find((s) => s.name === p.name)) }));
+      report.timeline = loadResult.timeline;
+    }
+    if (failure !== undefined && !report.aborted) {
+      report.verdict = 'error';
+      report.reasons = [(failure as Error).message ?? String(failure)];
+    } else {
+      if (!finished && !report.aborted && !report.agents.some((a) => a.status === 'crashed')) {
+        loadInvalid.push(crashReason ?? 'the run stopped before its end');
       }
-      report.aborted = abortReason ?? { reason: 'aborted' };
-      report.reasons = [`run ${report.verdict === 'fail' ? 'stopped' : 'aborted'}: ${report.aborted.reason}`, ...report.reasons];
-      if (loadResult && report.phases.length === 0) {
-        report.phases = loadResult.phases.map((p) => ({ ...p, faults: faultsOf(scenario.phases.find((s) => s.name === p.name)) }));
-        report.timeline = loadResult.timeline;
-      }
+      const judged = judgeReport(report, loadInvalid);
+      report.verdict = judged.verdict;
+      report.reasons = [...judged.reasons, ...notes];
     }
   }
   return failure === undefined ? { report } : { report, error: failure };

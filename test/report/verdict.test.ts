@@ -43,7 +43,7 @@ describe('judgeReport', () => {
   it('maps verdicts to the documented exit codes', () => {
     expect(exitCodeForVerdict('pass')).toBe(ExitCode.Ok);
     expect(exitCodeForVerdict('fail')).toBe(ExitCode.CheckFailed);
-    expect(exitCodeForVerdict('aborted')).toBe(ExitCode.CheckFailed);
+    expect(exitCodeForVerdict('aborted')).toBe(ExitCode.Interrupted);
     expect(exitCodeForVerdict('error')).toBe(ExitCode.Environment);
     expect(exitCodeForVerdict('invalid')).toBe(ExitCode.InvalidRun);
   });

@@ -10,12 +10,10 @@ import { AgentcheckError, ExitCode, isAgentcheckError, type ExitCodeValue } from
 import { createProgress } from '../../report/progress.js';
 import { appendStepSummary, defaultRunDir, writeReports } from '../../report/write.js';
 import type { RunReport } from '../../report/model.js';
+import { exitCodeForVerdict } from '../../report/verdict.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { runScenarioDetailed } from '../../scenario/runner.js';
 import type { RegisterScenarioSubcommand } from './scenario.js';
-
-/** Exit code of an interrupted run (128 + SIGINT, as shells report it). */
-export const INTERRUPTED_EXIT = 130;
 
 /** Options of `agentcheck scenario run`. */
 export interface ScenarioRunFlags {
@@ -26,20 +24,10 @@ export interface ScenarioRunFlags {
   progress?: boolean;
 }
 
-/** The exit code for a finished run's verdict (see the README's exit-code table). */
-export function exitCodeForVerdict(report: RunReport, error?: unknown): number {
-  switch (report.verdict) {
-    case 'pass':
-      return ExitCode.Ok;
-    case 'fail':
-      return ExitCode.CheckFailed;
-    case 'invalid':
-      return ExitCode.InvalidRun;
-    case 'aborted':
-      return INTERRUPTED_EXIT;
-    case 'error':
-      return isAgentcheckError(error) ? error.exitCode : ExitCode.Internal;
-  }
+/** The exit code of a finished run: the verdict's, or, for `error`, the code of the error that ended it. */
+function exitCodeFor(report: RunReport, error?: unknown): ExitCodeValue {
+  if (report.verdict === 'error' && error !== undefined) return isAgentcheckError(error) ? error.exitCode : ExitCode.Internal;
+  return exitCodeForVerdict(report.verdict);
 }
 
 /** Runs one scenario file from the CLI; returns the exit code. */
@@ -59,7 +47,7 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
       process.stderr.write(`\nagentcheck: ${sig} received, stopping the run and cleaning up (press Ctrl-C again to quit at once)\n`);
       controller.abort(sig);
     } else {
-      process.exit(INTERRUPTED_EXIT);
+      process.exit(ExitCode.Interrupted);
     }
   };
   process.on('SIGINT', onSignal);
@@ -77,9 +65,6 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
         ? { onProgress: (e) => progress.update({ phase: e.phase, elapsedMs: e.elapsedMs, totalMs: e.totalMs, requests: e.requests, errors: e.errors }) }
         : {}),
     });
-    if (report.aborted?.signal === undefined && controller.signal.aborted) {
-      report.aborted = { signal: String(controller.signal.reason), reason: 'interrupted' };
-    }
     progress?.finish();
     const paths = await writeReports(report, outDir);
     await appendStepSummary(report).catch(() => undefined);
@@ -94,7 +79,7 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
         process.stderr.write(`agentcheck: internal error (a bug in agentcheck): ${(error as Error).stack ?? String(error)}\nPlease report it with the command you ran and this output.\n`);
       }
     }
-    return exitCodeForVerdict(report, error) as ExitCodeValue;
+    return exitCodeFor(report, error);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
