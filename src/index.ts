@@ -46,6 +46,16 @@ export { registerToxic, toxicDefinition, toxicDefinitions } from './chaos/toxics
 export { registerProtocol } from './chaos/protocols.js';
 export type { ProtocolHandler } from './chaos/protocols.js';
 export type { Connection } from './chaos/connection.js';
+export { fetchJournal, fetchEdgeRecords, readJournal, readEdgeRecords } from './chaos/http/client.js';
+export type { FetchLogOptions, ProxyLookup } from './chaos/http/client.js';
+export { parseJournal } from './chaos/journal.js';
+export type { JournalEntry, SkipReason } from './chaos/journal.js';
+export { parseEdgeRecords } from './chaos/http/records.js';
+export type { EdgeRecord, EdgeOutcome } from './chaos/http/records.js';
+export { httpProtocol } from './chaos/http/protocol.js';
+export type { HttpMessageToxicDefinition, MessageAction, CompiledMessageToxic } from './chaos/http/message-toxic.js';
+export { drawLatency, LATENCY_DISTRIBUTIONS } from './chaos/http/distribution.js';
+export type { LatencySpec, LatencyDistribution } from './chaos/http/distribution.js';
 export type {
   Toxic,
   ToxicDefinition,
