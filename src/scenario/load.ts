@@ -261,7 +261,13 @@ function locate(doc: Document, issue: ValidationIssue): number {
   }
   const rangeOf = (n: unknown): number | undefined => (n as { range?: [number, number, number] } | undefined)?.range?.[0];
   if (issue.at === 'key' && key !== undefined) return rangeOf(key) ?? 0;
-  return rangeOf(node) ?? rangeOf(key) ?? 0;
+  const start = rangeOf(node) ?? rangeOf(key) ?? 0;
+  // Inside a one-line string the offset maps to a column (exact unless the string has escapes).
+  if (issue.offset !== undefined && isScalar(node) && typeof node.value === 'string') {
+    if (node.type === 'PLAIN') return start + issue.offset;
+    if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') return start + 1 + issue.offset;
+  }
+  return start;
 }
 
 // ---------------------------------------------------------------------------------------------

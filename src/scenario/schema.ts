@@ -4,6 +4,7 @@
  * two cannot drift. It is plain JSON Schema (draft 2020-12) plus one private keyword,
  * `x-expected`: the words an error message uses for "expected …"; it is stripped from the file.
  */
+import { TEMPLATE_VARIABLES } from '../load/template.js';
 import { DURATION_EXPECTED, DURATION_PATTERN } from './duration.js';
 
 /** The subset of JSON Schema the scenario schema uses and `validate-schema.ts` implements. */
@@ -64,9 +65,9 @@ export const MESSAGE_TOXIC_TYPES = [
  * Placeholders the load driver expands in request paths, headers and bodies: `${uuid}` (fresh per
  * request, the same everywhere in it), `${seq}` (0, 1, 2, … in send order), `${phase}` (the current
  * phase). Every request also gets an Idempotency-Key (its uuid by default) and a W3C traceparent.
- * Must equal `TEMPLATE_VARIABLES` of src/load/template.ts (a test checks).
+ * The list is the driver's own, so what validates is what runs.
  */
-export const TEMPLATE_PLACEHOLDERS = ['uuid', 'seq', 'phase'] as const;
+export const TEMPLATE_PLACEHOLDERS: readonly string[] = TEMPLATE_VARIABLES;
 
 const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
 const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';

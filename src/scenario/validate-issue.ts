@@ -17,6 +17,8 @@ export interface ValidationIssue {
    * the map that holds it (missing fields: `path` ends with the missing key).
    */
   at?: 'value' | 'key' | 'parent';
+  /** For a problem inside a string value (a budget expression): the character offset in it. */
+  offset?: number;
 }
 
 /** Formats a path as `agents[0].readiness.http`; the root is `(root)`. */

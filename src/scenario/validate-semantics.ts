@@ -31,8 +31,24 @@ export const defaultToxicCatalogue: ToxicCatalogue = {
 export interface SemanticOptions {
   /** Default {@link defaultToxicCatalogue}. */
   toxics?: ToxicCatalogue;
-  /** Throws (any Error) with a message when a budget expression is invalid. Default: none. */
-  parseBudget?: (expression: string) => unknown;
+  /**
+   * Checks one SLO budget expression against the scenario's phases and edges (`from->to`): a
+   * problem (`offset`: where in the expression it is) or undefined. Default: none here;
+   * `validate.ts` plugs in the SLO grammar of src/load.
+   */
+  checkBudget?: (expression: string, context: BudgetCheckContext) => BudgetProblem | undefined;
+}
+
+/** What a budget may refer to. */
+export interface BudgetCheckContext {
+  phases: string[];
+  edges: string[];
+}
+
+/** A budget expression's problem: the message and the character offset in the expression. */
+export interface BudgetProblem {
+  message: string;
+  offset?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -214,12 +230,10 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
   listOf(doc.slo).forEach((slo, s) => {
     const expression = typeof slo === 'string' ? slo : isObj(slo) ? str(slo.budget) : undefined;
     const exprPath: FieldPath = typeof slo === 'string' ? ['slo', s] : ['slo', s, 'budget'];
-    if (expression !== undefined && expression !== '' && options.parseBudget) {
-      try {
-        options.parseBudget(expression);
-      } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
-        out.push({ path: exprPath, message: why.split('\n')[0] ?? why });
+    if (expression !== undefined && expression.trim() !== '' && options.checkBudget) {
+      const problem = options.checkBudget(expression, { phases: [...phaseNames.keys()], edges: [...edges.keys()] });
+      if (problem !== undefined) {
+        out.push({ path: exprPath, message: problem.message, ...(problem.offset !== undefined ? { offset: problem.offset } : {}) });
       }
     }
     if (isObj(slo)) listOf(slo.phases).forEach((ph, k) => phaseRef(ph, ['slo', s, 'phases', k]));
@@ -310,8 +324,8 @@ function checkPlaceholders(value: unknown, path: FieldPath, out: ValidationIssue
   if (depth > 32) return;
   if (typeof value === 'string') {
     for (const m of value.matchAll(PLACEHOLDER)) {
-      const name = m[1] ?? '';
-      if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
+      const name = (m[1] ?? '').trim(); // the driver trims too
+      if (!TEMPLATE_PLACEHOLDERS.includes(name)) {
         out.push({
           path,
           message: `unknown placeholder "\${${name}}"${didYouMean(name, TEMPLATE_PLACEHOLDERS).replace(/"(.*)"/, '"$${$1}"')}, expected one of: ${TEMPLATE_PLACEHOLDERS.map((p) => '${' + p + '}').join(', ')}`,

@@ -4,15 +4,16 @@
  */
 import { validateAgainstSchema } from './validate-schema.js';
 import { validateScenarioSemantics, type SemanticOptions, type ToxicCatalogue } from './validate-semantics.js';
+import { checkBudgetExpression } from './validate-budget.js';
 import { registryToxicCatalogue } from './validate-toxics.js';
 import type { ValidationIssue } from './validate-issue.js';
 
 let registryCatalogue: ToxicCatalogue | undefined;
 
-/** The checks agentcheck runs by default: the chaos registry's toxics. */
+/** The checks agentcheck runs by default: the chaos registry's toxics and the SLO grammar. */
 export function defaultSemanticOptions(): SemanticOptions {
   registryCatalogue ??= registryToxicCatalogue();
-  return { toxics: registryCatalogue };
+  return { toxics: registryCatalogue, checkBudget: checkBudgetExpression };
 }
 
 /** Every problem of a parsed scenario document (schema and semantics), unsorted. */

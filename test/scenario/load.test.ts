@@ -317,31 +317,48 @@ describe('defineScenario', () => {
 });
 
 describe('pluggable semantic checks', () => {
-  it('reports a budget the SLO parser rejects at the budget, with its position', () => {
-    const parseBudget = (e: string): void => {
-      if (!/^p\(\d+\)|error_rate/.test(e)) throw new Error(`"${e}": unknown aggregation, expected p(N), error_rate\nmore detail`);
+  it('reports a budget the checker rejects at the offset it names, with the scenario as context', () => {
+    const contexts: unknown[] = [];
+    const checkBudget = (e: string, ctx: unknown) => {
+      contexts.push(ctx);
+      const at = e.indexOf('median');
+      return at >= 0 ? { message: "unknown statistic 'median', expected p(N), avg", offset: at } : undefined;
     };
     const yaml = `name: t
-agents: [{ name: a, command: x }]
-edges: []
+agents: [{ name: a, command: x }, { name: b, command: y }]
+edges: [{ from: a, to: b, env: B }]
 phases: [{ name: p, duration: 1s }]
 slo:
   - p(99) < 1s
-  - median < 2s
-  - { budget: "avg < 3s", phases: [p] }
+  - http.latency median < 2s
+  - { budget: "median < 3s", phases: [p] }
 `;
     const err = (() => {
       try {
-        parseScenarioText(yaml, { file: 's.yaml', parseBudget });
+        parseScenarioText(yaml, { file: 's.yaml', checkBudget });
       } catch (e) {
         return e as ScenarioValidationError;
       }
       throw new Error('expected an error');
     })();
     expect(err.issues.map((i) => i.text)).toEqual([
-      's.yaml:7:5: slo[1]: "median < 2s": unknown aggregation, expected p(N), error_rate',
-      's.yaml:8:15: slo[2].budget: "avg < 3s": unknown aggregation, expected p(N), error_rate',
+      "s.yaml:7:18: slo[1]: unknown statistic 'median', expected p(N), avg",
+      "s.yaml:8:16: slo[2].budget: unknown statistic 'median', expected p(N), avg",
     ]);
+    expect(contexts[0]).toEqual({ phases: ['p'], edges: ['a->b'] });
+  });
+
+  it('checks budgets with the SLO grammar by default', () => {
+    const yaml = (slo: string) => `name: t
+agents: [{ name: a, command: x }, { name: b, command: y }]
+edges: [{ from: a, to: b, env: B }]
+phases: [{ name: p, duration: 1s }]
+slo: [${slo}]
+`;
+    expect(parseScenarioText(yaml('"p(99) < 300ms", "edge.a->b.error_rate < 1%", "http.latency{phase=p} avg < 1s"')).slo).toHaveLength(3);
+    expect(() => parseScenarioText(yaml('"p(99) < 300"'), { file: 's.yaml' })).toThrow(
+      's.yaml:5:16: slo[0]: invalid budget: a latency needs a unit, expected units for latency: us, ms, s (e.g. 300ms, 1.5s)',
+    );
   });
 
   it("runs the toxic's own attribute check and points at the attribute it names", () => {

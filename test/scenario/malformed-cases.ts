@@ -411,6 +411,34 @@ export const malformedCases: MalformedCase[] = [
     ],
   },
   {
+    name: 'budget: unknown statistic',
+    yaml: base('slo:\n  - median < 2s\n'),
+    errors: [
+      "bad.yaml:13:5: slo[0]: cannot read budget: unknown statistic 'median', expected [metric[{phase=NAME,…}]] STAT OP AMOUNT, e.g. `p(99) < 300ms`, `http.latency{phase=baseline} p(95) <= 1s`, `error_rate < 1%`, `throughput >= 200/s`; statistics: p(N), avg, min, max, error_rate, throughput; operators: <, <=, >, >=; units: us, ms, s, %, /s, /m",
+    ],
+  },
+  {
+    name: 'budget: latency without unit',
+    yaml: base('slo:\n  - "p(99) < 300"\n'),
+    errors: [
+      "bad.yaml:13:14: slo[0]: invalid budget: a latency needs a unit, expected units for latency: us, ms, s (e.g. 300ms, 1.5s)",
+    ],
+  },
+  {
+    name: 'budget: unknown edge',
+    yaml: base('slo:\n  - { budget: "edge.b->a.latency avg < 50ms" }\n'),
+    errors: [
+      "bad.yaml:13:16: slo[0].budget: invalid budget: unknown edge 'b->a' (edges: a->b); did you mean 'edge.a->b.latency'?, expected valid metrics: http.latency, http.error_rate, http.throughput, workflow.latency, workflow.error_rate, workflow.throughput, edge.a->b.latency, edge.a->b.error_rate, edge.a->b.throughput",
+    ],
+  },
+  {
+    name: 'budget: unknown phase in scope',
+    yaml: base('slo:\n  - http.latency{phase=p2} p(95) < 1s\n'),
+    errors: [
+      "bad.yaml:13:17: slo[0]: invalid budget: unknown phase 'p2'; did you mean 'p1'?, expected phases: p1",
+    ],
+  },
+  {
     name: 'invariant with no check',
     yaml: base('invariants:\n  - name: x\n'),
     errors: [
