@@ -10,7 +10,7 @@ import { checkHttpIdempotency } from '../../idempotency/black-box.js';
 import { formatIdempotencyResult, idempotencyRunReport } from '../../idempotency/report.js';
 import { HTTP_PROPERTIES, loadIdempotencySpec } from '../../idempotency/spec.js';
 import type { IdempotencyProperty } from '../../idempotency/types.js';
-import { defaultRunDir, parseReportFormats, REPORT_FORMATS, writeReports, type ReportFormat } from '../../report/write.js';
+import { appendStepSummary, defaultRunDir, parseReportFormats, REPORT_FORMATS, writeReports, type ReportFormat } from '../../report/write.js';
 import { parseIntFlag, type RegisterCommand } from '../command.js';
 
 /** Flags of `agentcheck idempotency`, parsed. */
@@ -109,6 +109,7 @@ export async function idempotencyCommand(flags: IdempotencyFlags, io: Idempotenc
   const dir = flags.out ?? defaultRunDir(startedAt);
   const paths = await writeReports(report, dir, flags.format);
   io.stdout(`reports: ${Object.values(paths).join(', ')}\n`);
+  await appendStepSummary(report);
   if (result.status === 'failed') return ExitCode.CheckFailed;
   if (result.status === 'not-exercised') return ExitCode.InvalidRun;
   return ExitCode.Ok;
