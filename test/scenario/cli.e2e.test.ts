@@ -79,6 +79,25 @@ describe('agentcheck scenario validate (real CLI)', () => {
     expect(r.stdout).toBe(scenarioJsonSchemaText());
   });
 
+  it('validates a module scenario written with defineScenario (valid, and invalid at definition)', async () => {
+    const dist = JSON.stringify(path.join(repo, 'dist/index.js'));
+    await writeFile(
+      path.join(dir, 'team.mjs'),
+      `import { defineScenario } from ${dist};\nexport default defineScenario({ name: 'm', agents: [{ name: 'a', command: 'node a.js' }], edges: [], phases: [{ name: 'p', duration: '1s' }] });\n`,
+    );
+    await writeFile(
+      path.join(dir, 'bad-team.mjs'),
+      `import { defineScenario } from ${dist};\nexport default defineScenario({ name: 'm', agents: [{ name: 'a' }], edges: [], phases: [{ name: 'p', duration: '1x' }] });\n`,
+    );
+    const r = await agentcheck(['scenario', 'validate', 'team.mjs', 'bad-team.mjs'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('team.mjs: ok (1 agent, 0 edges, 1 phase)\n');
+    expect(r.stderr).toBe(
+      'bad-team.mjs: agents[0].command: missing, expected a command: the process runtime starts each agent with one\n' +
+        'bad-team.mjs: phases[0].duration: got "1x", expected a duration such as "500ms", "2s", "1m30s" or a number of milliseconds\n',
+    );
+  });
+
   it('reports a TypeScript scenario Node cannot import with a clear message', async () => {
     await writeFile(path.join(dir, 'team.ts'), 'const x: number = 1;\nexport default { name: "t" };\n');
     const r = await agentcheck(['scenario', 'validate', 'team.ts'], dir);
