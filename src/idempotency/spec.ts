@@ -17,7 +17,7 @@
  *   probe: { method: GET, path: /ledger, list: effects, key: key }   # or
  *   command: { run: "node read-ledger.mjs", list: "", key: key, timeoutMs: 10000 }
  * reset: { method: POST, path: /reset }   # optional, called before every run
- * expect: { success: [201], conflict: 409, payloadMismatch: 422, missingKey: 400, validation: 400, replayIgnore: [] }
+ * expect: { success: [201], conflict: 409, payloadMismatch: 422, missingKey: 400, validation: 400, replayIgnore: [], concurrency: conflict }
  * properties: [duplicate-delivery, …]      # default: all six HTTP properties
  * deliveries: { maxDuplicates: 4, concurrency: 3, timeoutMs: 5000 }
  * ```
@@ -68,6 +68,12 @@ export interface IdempotencySpec {
     missingKey?: number;
     validation: number;
     replayIgnore: string[];
+    /**
+     * What correct concurrent handling looks like: `conflict` (losers get the conflict status; a run
+     * counts as exercised only when one did) or `single-effect` (the target may serialise copies and
+     * replay; a run counts when the copies overlapped on the wire). Default `conflict`.
+     */
+    concurrency: 'conflict' | 'single-effect';
   };
   properties: IdempotencyProperty[];
   deliveries: { maxDuplicates: number; concurrency: number; timeoutMs: number };
@@ -242,7 +248,7 @@ function validate(raw: unknown, file: string, dir: string, p: Problems): Idempot
 
   // expect
   const ex = doc.expect === undefined ? {} : isObj(doc.expect) ? doc.expect : (p.add(['expect'], 'expect must be a mapping'), {});
-  keysOnly(p, ex, ['expect'], ['success', 'conflict', 'payloadMismatch', 'missingKey', 'validation', 'replayIgnore']);
+  keysOnly(p, ex, ['expect'], ['success', 'conflict', 'payloadMismatch', 'missingKey', 'validation', 'replayIgnore', 'concurrency']);
   let success: number[] | undefined;
   if (ex.success !== undefined) {
     if (!Array.isArray(ex.success) || ex.success.length === 0) p.add(['expect', 'success'], 'success must be a non-empty list of statuses');
@@ -262,7 +268,12 @@ function validate(raw: unknown, file: string, dir: string, p: Problems): Idempot
     payloadMismatch: status(p, ex.payloadMismatch, ['expect', 'payloadMismatch'], 'payloadMismatch', 422),
     validation: status(p, ex.validation, ['expect', 'validation'], 'validation', 400),
     replayIgnore,
+    concurrency: 'conflict',
   };
+  if (ex.concurrency !== undefined) {
+    if (ex.concurrency === 'conflict' || ex.concurrency === 'single-effect') expectations.concurrency = ex.concurrency;
+    else p.add(['expect', 'concurrency'], `concurrency must be conflict or single-effect, got ${brief(ex.concurrency)}`);
+  }
   if (success) expectations.success = success;
   if (missingKey !== undefined) expectations.missingKey = missingKey;
 

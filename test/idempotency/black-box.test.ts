@@ -145,6 +145,16 @@ describe('no empty passes', () => {
     expect(c.summary).toMatch(/never answered 409/);
   });
 
+  it('with expect.concurrency single-effect, copies that overlapped on the wire count, and a double charge still fails', async () => {
+    const lenient = { ...spec, expect: { ...spec.expect, concurrency: 'single-effect' as const } };
+    const ok = await checkHttpIdempotency(lenient, { target: await local('synchronous'), runs: 20, seed: 8, properties: ['concurrent-duplicates'] });
+    const c = outcome(ok, 'concurrent-duplicates');
+    expect(c.status).toBe('passed');
+    expect(c.exercisedRuns).toBeGreaterThan(0);
+    const bad = await checkHttpIdempotency(lenient, { target: url('no-dedup'), runs: 20, seed: 8, properties: ['concurrent-duplicates'] });
+    expect(outcome(bad, 'concurrent-duplicates').status).toBe('failed');
+  });
+
   it('says why key-payload binding cannot run with a single example', async () => {
     const one = parseIdempotencySpec(
       `operation: { path: /charges, body: { examples: [{ orderId: order-1, amount: 5, currency: EUR }] } }

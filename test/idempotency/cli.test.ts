@@ -31,7 +31,7 @@ afterAll(async () => {
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t) }, out, err };
+  return { io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), env: {} }, out, err };
 }
 
 function flags(over: Partial<IdempotencyFlags>): IdempotencyFlags {
@@ -93,7 +93,9 @@ describe('idempotencyCommand', () => {
 // End to end through the built CLI (npm test builds dist first).
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/agentcheck.js', 'idempotency', ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    // Without GITHUB_STEP_SUMMARY, so a CI run's own summary is not filled with these test runs.
+    const { GITHUB_STEP_SUMMARY: _summary, ...env } = process.env;
+    execFile(process.execPath, ['bin/agentcheck.js', 'idempotency', ...args], { timeout: 60_000, env }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });

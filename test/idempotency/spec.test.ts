@@ -27,7 +27,15 @@ describe('idempotency spec', () => {
     expect(spec.operation).toMatchObject({ method: 'POST', path: '/charges', keyHeader: 'Idempotency-Key' });
     expect(spec.effects).toEqual({ kind: 'probe', method: 'GET', path: '/ledger', list: 'effects', key: 'key' });
     expect(spec.reset).toEqual({ method: 'POST', path: '/reset' });
-    expect(spec.expect).toEqual({ success: [201], conflict: 409, payloadMismatch: 422, missingKey: 400, validation: 400, replayIgnore: [] });
+    expect(spec.expect).toEqual({
+      success: [201],
+      conflict: 409,
+      payloadMismatch: 422,
+      missingKey: 400,
+      validation: 400,
+      replayIgnore: [],
+      concurrency: 'conflict',
+    });
     expect(spec.properties).toEqual([
       'duplicate-delivery',
       'response-replay',

@@ -29,6 +29,8 @@ export interface IdempotencyFlags {
 export interface IdempotencyIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Environment for GITHUB_STEP_SUMMARY (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const processIo: IdempotencyIo = {
@@ -109,7 +111,7 @@ export async function idempotencyCommand(flags: IdempotencyFlags, io: Idempotenc
   const dir = flags.out ?? defaultRunDir(startedAt);
   const paths = await writeReports(report, dir, flags.format);
   io.stdout(`reports: ${Object.values(paths).join(', ')}\n`);
-  await appendStepSummary(report);
+  await appendStepSummary(report, io.env ?? process.env);
   if (result.status === 'failed') return ExitCode.CheckFailed;
   if (result.status === 'not-exercised') return ExitCode.InvalidRun;
   return ExitCode.Ok;
