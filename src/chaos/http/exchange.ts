@@ -187,8 +187,27 @@ export class ExchangeEngine {
 
   private callerEnd(): void {
     this.callerEnded = true;
-    this.reqParser.finish();
+    const complete = this.reqParser.finish();
+    const ex = this.parsing;
+    if (!complete && ex && !ex.reqEnded) {
+      // The caller stopped mid-request. A request already streaming upstream gets the FIN after
+      // its partial bytes (upstream decides what that means); one still held is abandoned.
+      ex.reqEnded = true;
+      if (ex.state === 'forward') this.requestDone(ex);
+      else {
+        if (ex.timer) clearTimeout(ex.timer);
+        ex.timer = null;
+        remove(this.reqQueue, ex);
+        this.buffered -= ex.chunkBytes;
+        ex.chunks = [];
+        ex.state = 'swallow';
+        ex.terminal = 'close';
+        ex.outcome = 'closed';
+        ex.outDone = true;
+      }
+    }
     this.maybeEndUpstream();
+    this.pump();
   }
 
   private maybeEndUpstream(): void {
@@ -432,7 +451,7 @@ export class ExchangeEngine {
     if (requestDelay > 0) {
       ex.timer = setTimeout(() => {
         ex.timer = null;
-        if (!this.torn) this.startForward(ex);
+        if (!this.torn && ex.state === 'deciding') this.startForward(ex);
       }, requestDelay);
     } else this.startForward(ex);
   }
@@ -767,7 +786,15 @@ export class ExchangeEngine {
         ex.out = [];
         for (const c of pending) this.writeCaller(c);
       }
-      if (!ex.outDone) return;
+      if (!ex.outDone) {
+        // A hang can only end when the caller gives up; once it has closed its side, release the
+        // connection instead of holding it half-open forever.
+        if (ex.terminal === 'hang' && this.callerEnded) {
+          this.upstreamIgnored = true;
+          this.endCaller();
+        }
+        return;
+      }
       this.outQueue.shift();
       if (ex.terminal === 'reset') {
         this.finish(ex, 'reset');
