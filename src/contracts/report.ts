@@ -105,18 +105,18 @@ export function verificationRunReport(v: ContractsVerification, startedAt: Date,
   const reasons: string[] = [];
   for (const pv of v.providers) {
     if (pv.status === 'error') {
-      checks.push({ suite: `contracts.${pv.provider}`, name: `start ${pv.provider}`, status: 'fail', message: pv.error ?? 'not verified' });
+      checks.push({ suite: `contracts ${pv.provider}`, name: `start ${pv.provider}`, status: 'fail', message: pv.error ?? 'not verified' });
       reasons.push(`${pv.provider} was not verified: ${pv.error ?? 'unknown error'}`);
       continue;
     }
     for (const s of pv.missingStates) {
-      checks.push({ suite: `contracts.${pv.provider}`, name: `provider state '${s.state}'`, status: 'fail', message: `no provider-state handler for '${s.state}' (needed by ${s.neededBy.join('; ')})` });
+      checks.push({ suite: `contracts ${pv.provider}`, name: `provider state '${s.state}'`, status: 'fail', message: `no provider-state handler for '${s.state}' (needed by ${s.neededBy.join('; ')})` });
     }
     for (const pact of pv.pacts) {
       for (const i of pact.interactions) {
         const message = i.mismatches.flatMap(formatMismatch).join('\n');
         checks.push({
-          suite: `contracts.${pact.consumer}->${pv.provider}`,
+          suite: `contracts ${pact.consumer} → ${pv.provider}`,
           name: i.description,
           status: i.status === 'passed' ? 'pass' : i.status === 'pending-failed' ? 'warn' : 'fail',
           ...(message ? { message } : {}),
