@@ -1,0 +1,300 @@
+/**
+ * The containers runtime (`--runtime containers`): every agent and the chaos proxy run as
+ * containers on one user-defined network per run, started through Testcontainers.
+ *
+ * The proxy container (agentcheck's proxy image, or a real Toxiproxy) publishes its API to the
+ * host; one proxy per edge is created through that API, listening on `0.0.0.0:<port>` inside
+ * the proxy container with the callee's network alias as upstream, and each caller gets
+ * `<EDGE ENV>=http://agentcheck-proxy:<port>`. Only the API and each agent's port are
+ * published, so the host drives load and faults while agent-to-agent traffic stays on the
+ * network and always crosses the proxy.
+ *
+ * Cleanup does not use Testcontainers' reaper: every container, the network and per-run
+ * images carry `agentcheck.run=<runId>`, `stop()` removes by that label and checks nothing is
+ * left, and a run still live at process exit is removed by a detached cleaner.
+ */
+import path from 'node:path';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { AgentcheckError } from '../../errors.js';
+import { checkDockerEngine, dockerMessage, type DockerEngine } from '../../images/engine.js';
+import { PROXY_API_PORT } from '../../images/proxy-image.js';
+import { TEAM_WORKDIR } from '../../images/team-image.js';
+import type { AgentReport } from '../../report/model.js';
+import type { ChaosBackend } from '../chaos-backend.js';
+import { edgeProxyName, type EdgeProxy, type StartedTeam } from '../team.js';
+import type { Scenario, ScenarioAgent } from '../types.js';
+import { startContainerAgent, type ContainerAgent, type ContainerAgentSpec } from './containers-agent.js';
+import { AGENT_LABEL, forgetLiveRun, isEmpty, listRunResources, rememberLiveRun, removeRunResources, RUN_LABEL } from './containers-cleanup.js';
+import { dnsName, prepareRunImages, type RunImages } from './containers-images.js';
+
+export { checkDockerEngine } from '../../images/engine.js';
+
+/** The proxy container's name on the run's network. */
+export const PROXY_ALIAS = 'agentcheck-proxy';
+/** The port an agent with `port: auto` listens on inside its container. */
+export const DEFAULT_CONTAINER_PORT = 8080;
+/** The first port edge proxies listen on inside the proxy container (one per edge, in order). */
+export const FIRST_EDGE_PORT = 20000;
+
+/** Options of {@link startContainerTeam}. */
+export interface ContainerTeamOptions {
+  /** Labels everything the run creates (`agentcheck.run=<runId>`); letters, digits, `.`, `_`, `-`. */
+  runId: string;
+  /** Folder for `<agent>.log` and `agentcheck-proxy.log`. */
+  logDir?: string;
+  /** Aborts the start-up (everything started so far is removed). */
+  signal?: AbortSignal;
+  /** Milliseconds since the run's start, for `startMs`/`readyMs` in agent reports. */
+  clock?: () => number;
+  /** Seed for agentcheck's proxy (its fault decisions). */
+  seed?: string;
+  /** Node image under the proxy and team images; default AGENTCHECK_BASE_IMAGE, else the offline `agentcheck/node-base:local`. */
+  baseImage?: string;
+  /**
+   * How an agent that has only a `command` sees the scenario's folder: `bind` (read-only
+   * mount; default on a local engine) or `copy` (copied in before start; default for a remote DOCKER_HOST).
+   */
+  scenarioFiles?: 'bind' | 'copy';
+  /** Progress lines (image builds, containers started). */
+  onProgress?: (line: string) => void;
+  /** An engine from {@link checkDockerEngine}; default: connect now. */
+  engine?: DockerEngine;
+}
+
+/** A running container team; `agents` hold {@link ContainerAgent}s. */
+export interface ContainerTeam extends StartedTeam {
+  readonly runId: string;
+  /** The run's network name. */
+  readonly network: string;
+  /** The chaos backend: the proxy container's Toxiproxy API, published on the host. */
+  readonly backend: ChaosBackend;
+  /** Host-reachable base URL of each agent (`http://127.0.0.1:<published port>`). */
+  readonly agentUrls: Map<string, string>;
+  readonly agents: Map<string, ContainerAgent>;
+  /** The proxy container. */
+  readonly proxy: ContainerAgent;
+}
+
+function seedArg(seed: string | undefined): string[] {
+  if (seed === undefined) return [];
+  if (/^-?\d{1,15}$/.test(seed)) return ['--seed', seed];
+  // The proxy takes an integer seed; derive one from any other string, deterministically.
+  let h = 2166136261;
+  for (const ch of seed) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0;
+  return ['--seed', String(h)];
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** Unique aliases: the agent's name made DNS-safe, numbered on collision. */
+function aliasesFor(agents: ScenarioAgent[]): Map<string, string> {
+  const used = new Set([PROXY_ALIAS]);
+  const out = new Map<string, string>();
+  for (const a of agents) {
+    let alias = dnsName(a.name);
+    for (let i = 2; used.has(alias); i++) alias = `${dnsName(a.name)}-${i}`;
+    used.add(alias);
+    out.set(a.name, alias);
+  }
+  return out;
+}
+
+/**
+ * Starts a scenario's team in containers: images first (built or checked), then the network,
+ * the proxy container, one proxy per edge, and every agent concurrently. On any failure
+ * everything labelled with the run id is removed before the error (an `environment`
+ * {@link AgentcheckError}, exit 3, with the agent's log tail) is thrown; the error carries the
+ * `agentReports` so far.
+ */
+export async function startContainerTeam(scenario: Scenario, options: ContainerTeamOptions): Promise<ContainerTeam> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(options.runId)) {
+    throw new AgentcheckError('usage', `run id '${options.runId}' cannot label containers: use letters, digits, '.', '_' and '-' (at most 63)`);
+  }
+  const engine = options.engine ?? (await checkDockerEngine());
+  const { docker } = engine;
+  const runId = options.runId;
+  const clock = options.clock ?? (() => 0);
+  const say = options.onProgress ?? (() => undefined);
+  const labels = { [RUN_LABEL]: runId };
+  const networkName = `agentcheck-${runId}`;
+  const agents = new Map<string, ContainerAgent>();
+  const proxies = new Map<string, EdgeProxy>();
+  const agentReports: AgentReport[] = [];
+  let proxyContainer: ContainerAgent | undefined;
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+
+  const stop = (): Promise<void> => {
+    stopping = true;
+    stopped ??= (async () => {
+      // Agents first (graceful: they may flush), then the proxy, then whatever the label finds.
+      await Promise.allSettled([...agents.values()].map((a) => a.stop()));
+      for (const report of agentReports) if (report.status === 'started') report.status = 'stopped';
+      await proxyContainer?.stop(1000);
+      const { failed } = await removeRunResources(docker, runId);
+      if (failed.length === 0) forgetLiveRun(runId);
+      else process.stderr.write(`agentcheck: could not remove everything of run ${runId}: ${failed.join('; ')}\n`);
+    })();
+    return stopped;
+  };
+
+  rememberLiveRun(docker, runId);
+  try {
+    const images: RunImages = await prepareRunImages(engine, scenario, {
+      runId,
+      ...(options.baseImage ? { baseImage: options.baseImage } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: say,
+    });
+    if (options.signal?.aborted) throw new AgentcheckError('environment', 'start of the container team was interrupted');
+
+    try {
+      await docker.createNetwork({ Name: networkName, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+    } catch (err) {
+      throw new AgentcheckError('environment', `cannot create the Docker network ${networkName}: ${dockerMessage(err)}`,
+        'a leftover of an earlier run with the same id? `agentcheck images prune` removes leftovers');
+    }
+
+    const agentCtx = {
+      engine,
+      ...(options.logDir ? { logDir: options.logDir } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    const ownProxy = images.proxyIsAgentcheck;
+    proxyContainer = await startContainerAgent(
+      {
+        name: PROXY_ALIAS,
+        alias: PROXY_ALIAS,
+        containerName: `agentcheck-${runId}-proxy`,
+        image: images.proxy,
+        ...(ownProxy ? { command: seedArg(options.seed) } : {}),
+        env: {},
+        port: PROXY_API_PORT,
+        readiness: { kind: 'http', path: '/version', timeoutMs: 20_000 },
+        labels: { ...labels, [AGENT_LABEL]: PROXY_ALIAS },
+        network: networkName,
+      },
+      agentCtx,
+    );
+    say(`proxy container ready at ${proxyContainer.url}`);
+    const client = new Toxiproxy(proxyContainer.url);
+    const closeBackend = async () => {
+      await proxyContainer?.stop(1000);
+    };
+    const backend: ChaosBackend = { url: proxyContainer.url, client, embedded: ownProxy, close: closeBackend, [Symbol.asyncDispose]: closeBackend };
+
+    const aliases = aliasesFor(scenario.agents);
+    const ports = new Map(scenario.agents.map((a) => [a.name, a.port === 'auto' ? DEFAULT_CONTAINER_PORT : a.port]));
+    for (const [index, edge] of scenario.edges.entries()) {
+      const name = edgeProxyName(edge);
+      const listenPort = FIRST_EDGE_PORT + index;
+      const body = { name, listen: `0.0.0.0:${listenPort}`, upstream: `${aliases.get(edge.to)}:${ports.get(edge.to)}`, enabled: true, protocol: edge.protocol };
+      try {
+        await client.createProxy(body);
+      } catch (err) {
+        throw new AgentcheckError('environment', `could not create the proxy for edge ${edge.id} in the proxy container: ${(err as Error).message}`);
+      }
+      proxies.set(edge.id, { edge, proxyName: name, listen: `${PROXY_ALIAS}:${listenPort}` });
+    }
+
+    // A TCP readiness check must run inside the network: Docker's port proxy accepts
+    // connections on a published port even when nothing listens behind it.
+    const tcpProbe = ownProxy
+      ? async (alias: string, port: number) => {
+          const script = "const s=require('net').connect(+process.argv[2],process.argv[1]);s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),1000)";
+          const r = await proxyContainer!.exec(['node', '-e', script, alias, String(port)]).catch(() => ({ exitCode: 1, output: '' }));
+          return r.exitCode === 0;
+        }
+      : undefined;
+
+    const crashes: Array<(c: { agent: string; exit: number | string; tail: string }) => void> = [];
+    const crashed = new Promise<{ agent: string; exit: number | string; tail: string }>((resolve) => crashes.push(resolve));
+    const remoteEngine = Boolean(process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://'));
+    const scenarioFiles = options.scenarioFiles ?? (remoteEngine ? 'copy' : 'bind');
+
+    const results = await Promise.allSettled(
+      scenario.agents.map(async (spec) => {
+        const env: Record<string, string> = { HOST: '0.0.0.0', PORT: String(ports.get(spec.name)), ...spec.env };
+        for (const p of proxies.values()) if (p.edge.from === spec.name) env[p.edge.env] = `http://${p.listen}`;
+        const image = images.agents.get(spec.name)!;
+        const report: AgentReport = { name: spec.name, runtime: 'container', status: 'failed' };
+        agentReports.push(report);
+        const alias = aliases.get(spec.name)!;
+        const container: ContainerAgentSpec = {
+          name: spec.name,
+          alias,
+          containerName: `agentcheck-${runId}-${alias}`,
+          image: image.image,
+          ...(spec.command?.length && image.kind !== 'build' ? { command: spec.command } : {}),
+          env,
+          port: ports.get(spec.name)!,
+          readiness: spec.readiness,
+          labels: { ...labels, [AGENT_LABEL]: spec.name },
+          network: networkName,
+        };
+        if (image.kind === 'team') {
+          // The command runs where the process runtime would run it: the agent's cwd, seen
+          // under /scenario through the scenario's folder (or the cwd itself when outside it).
+          const root = isInside(spec.cwd, scenario.source.baseDir) ? scenario.source.baseDir : spec.cwd;
+          const rel = path.relative(root, spec.cwd).split(path.sep).join('/');
+          container.workdir = rel ? `${TEAM_WORKDIR}/${rel}` : TEAM_WORKDIR;
+          if (scenarioFiles === 'bind') container.mounts = [{ source: root, target: TEAM_WORKDIR, mode: 'ro' }];
+          else container.copies = [{ source: root, target: TEAM_WORKDIR }];
+        }
+        const startMs = clock();
+        try {
+          const started = await startContainerAgent(container, { ...agentCtx, ...(tcpProbe ? { tcpProbe } : {}) });
+          agents.set(spec.name, started);
+          Object.assign(report, {
+            status: 'started',
+            url: started.url,
+            startMs,
+            readyMs: Math.max(0, clock() - startMs),
+            ...(started.logFile ? { log: `logs/${spec.name}.log` } : {}),
+          });
+          say(`agent ${spec.name} ready at ${started.url} (${image.image})`);
+          void started.exited.then((exit) => {
+            if (stopping) return;
+            report.status = 'crashed';
+            report.error = `exited with ${exit} during the run`;
+            for (const resolve of crashes) resolve({ agent: spec.name, exit, tail: started.logTail(20) });
+          });
+        } catch (err) {
+          report.error = (err as Error).message.split('\n')[0];
+          throw err;
+        }
+      }),
+    );
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    if (options.signal?.aborted) throw new AgentcheckError('environment', 'start of the container team was interrupted');
+
+    const team: ContainerTeam = {
+      runId,
+      network: networkName,
+      backend,
+      agentUrls: new Map([...agents].map(([name, a]) => [name, a.url])),
+      agents,
+      proxies,
+      proxy: proxyContainer,
+      agentReports,
+      crashed,
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+    return team;
+  } catch (err) {
+    await stop();
+    throw Object.assign(err as Error, { agentReports });
+  }
+}
+
+/** Lists what a run left on the engine (empty after `stop()`); for tests and `agentcheck images prune`. */
+export async function runLeftovers(runId: string, engine?: DockerEngine): Promise<{ empty: boolean; containers: string[]; networks: string[]; images: string[] }> {
+  const e = engine ?? (await checkDockerEngine());
+  const r = await listRunResources(e.docker, runId);
+  return { empty: isEmpty(r), containers: r.containers.map((c) => c.name), networks: r.networks.map((n) => n.name), images: r.images.map((i) => i.tags[0] ?? i.id) };
+}
