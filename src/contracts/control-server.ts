@@ -150,7 +150,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
         return fail(`message producer for '${description}' failed: ${errorText(err)}`);
       }
     }
-    const consumers = options.messageConsumers.get(description) ?? [];
+    // Broker pacts are not read beforehand, so which consumer a message is for is unknown: try every tap.
+    const consumers = options.messageConsumers.get(description) ?? [...options.taps.keys()];
     const tapped = consumers.filter((c) => options.taps.has(c));
     if (tapped.length === 0) {
       return fail(
@@ -165,6 +166,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       // The latest message since this interaction's states began: a retried delivery repeats it.
       const latest = [...tap.captured].reverse().find((m) => m.seq >= first.seq && m.json !== undefined) ?? first;
       const contentType = (latest.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+      for (const [c, t] of options.taps) cursors.set(c, t.captured.length);
       return { status: 200, body: latest.json, metadata: { contentType } };
     }
     return fail(

@@ -16,6 +16,8 @@ let hooksRegistered = false;
 
 function registerTypeScriptHooks(): boolean {
   if (hooksRegistered) return true;
+  // module.register arrived in Node 20.6.
+  if (typeof register !== 'function') return false;
   const hooks = new URL('./ts-hooks.js', import.meta.url);
   if (hooks.protocol !== 'file:' || !existsSync(hooks)) return false;
   register(hooks.href);
@@ -62,6 +64,8 @@ export async function loadStateHandlers(file: string): Promise<StateHandlerSet> 
       } catch (again) {
         throw loadError(file, again);
       }
+    } else if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new AgentcheckError('config', `state-handler module ${file}: this Node cannot load TypeScript here`, 'write the module in JavaScript, or run agentcheck with a TypeScript loader: node --import tsx …');
     } else {
       throw loadError(file, err);
     }

@@ -402,7 +402,7 @@ async function verifyProvider(provider: string, pacts: PactFile[], options: Veri
       return result;
     }
     result.pacts = options.broker ? resultsFromLabels(json, result.controlFailures) : resultsForPacts(pacts, json, result.controlFailures);
-    const failed = result.pacts.some((p) => p.status === 'failed') || missing.length > 0 || json.result === false && !result.pacts.length;
+    const failed = result.pacts.some((p) => p.status === 'failed') || missing.length > 0 || json.result === false;
     result.status = failed ? 'failed' : 'passed';
     return result;
   } finally {

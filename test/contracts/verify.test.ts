@@ -204,6 +204,24 @@ describe('verifyContracts against a base URL', () => {
     }
   });
 
+  it('uses the provider’s own state-change endpoint when given a path on the provider', async () => {
+    const calls: unknown[] = [];
+    const url = await serve((req, body, res) => {
+      if (req.url === '/_pact/state') {
+        calls.push(body);
+        return json(res, body.state === 'no charge exists for order' || body.state === 'payments is up' || body.state === '' ? 200 : 500, {});
+      }
+      goodPayments(req, body, res);
+    });
+    const result = await verifyContracts({
+      pactsDir: dir, provider: 'payments', providerBaseUrl: url, stateChangeUrl: '/_pact/state',
+      stateHandlers: stateHandlers({}, { messages: handlers.messages }),
+    });
+    expect(result.status).toBe('passed');
+    expect(result.providers[0]!.missingStates).toEqual([]);
+    expect(calls).toContainEqual({ action: 'setup', params: { orderId: 'ord-1' }, state: 'no charge exists for order' });
+  });
+
   it('rejects an unknown provider and an empty folder as configuration errors', async () => {
     await expect(verifyContracts({ pactsDir: dir, provider: 'nobody', providerBaseUrl: 'http://127.0.0.1:1' })).rejects.toMatchObject({ code: 'config' });
     const empty = await mkdtemp(path.join(os.tmpdir(), 'agentcheck-empty-'));

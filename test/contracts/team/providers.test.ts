@@ -1,6 +1,9 @@
 // Provider verification of the reference team against the committed pacts: every provider
 // (planner, inventory, payments) is started from scenarios/order-fulfilment.yaml as real processes,
 // with the agents it calls, and verified by the real Pact verifier.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../../src/scenario/load.js';
@@ -9,9 +12,12 @@ import { liveProcessGroups } from '../../../src/scenario/runtimes/process.js';
 import { verifyContracts } from '../../../src/contracts/verify.js';
 import { renderVerification } from '../../../src/contracts/report.js';
 import { stateHandlers } from '../../../src/contracts/states.js';
-import handlers from './states.js';
+import { AgentContract, MatchersV3 } from '../../../src/contracts/consumer.js';
+import { a2aAgentCard, a2aArtifact, a2aDataPart, a2aSendMessage } from '../../../src/contracts/a2a.js';
+import handlers, { plannerStates } from './states.js';
 import { TEAM_PACTS_DIR } from './helpers.js';
 
+const { like, integer, eachLike } = MatchersV3;
 const SCENARIO = fileURLToPath(new URL('../../../scenarios/order-fulfilment.yaml', import.meta.url));
 let scenario: Scenario;
 
@@ -68,6 +74,32 @@ describe('the reference team keeps its contracts', () => {
     expect(event.status).toBe('failed');
     expect(event.mismatches.map((m) => m.message).join('\n')).toMatch(/no provider-state handler for state 'an order was completed'/);
     expect(renderVerification(result)).toContain("missing provider-state handler for 'an order was completed', needed by notifier: an order.completed event");
+  });
+
+  it('A2A v0.3 message/send and the agent card, written with the builders, verify against the real planner', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'agentcheck-a2a-'));
+    try {
+      const c = new AgentContract({ consumer: 'legacy-client', provider: 'planner', dir });
+      const card = c.http('the planner agent card').expect(a2aAgentCard({ name: 'planner', skills: ['plan-order'], capabilities: { streaming: false } }));
+      const order = { orderId: like('ord-v03'), items: eachLike({ sku: like('sku-1'), qty: integer(1) }), amount: integer(990), currency: 'EUR' };
+      const send = c
+        .http('an order over A2A v0.3')
+        .given(plannerStates.theTeamCanFulfilOrders())
+        .expect(a2aSendMessage({ version: '0.3', message: { messageId: like('v03-1'), parts: [a2aDataPart(order, '0.3')] }, result: { task: { artifacts: [a2aArtifact('receipt', { chargeId: like('ch_1') }, '0.3')] } } }));
+      await send.run(async (mock) => {
+        await fetch(`${mock.url}/.well-known/agent-card.json`);
+        await fetch(`${mock.url}/a2a`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'message/send', params: { message: { messageId: 'v03-1', role: 'user', kind: 'message', parts: [{ kind: 'data', data: { orderId: 'ord-v03', items: [{ sku: 's', qty: 1 }], amount: 990, currency: 'EUR' } }] } } }),
+        });
+      }, [card]);
+      const result = await verifyContracts({ pactsDir: dir, scenario, stateHandlers: handlers });
+      expect(result.status, renderVerification(result)).toBe('passed');
+      expect(result.providers[0]!.pacts[0]!.interactions.map((i) => i.status)).toEqual(['passed', 'passed']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a provider that cannot start is an environment failure with its output', async () => {
