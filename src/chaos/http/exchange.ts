@@ -27,6 +27,9 @@ export interface CallerOutput {
   end(): void;
   /** Calls `listener` once when writing may continue. */
   onDrain(listener: () => void): void;
+  /** Batches the writes made until {@link CallerOutput.uncork} into one (head and body of a response). */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** What the engine needs from its connection. */
@@ -603,7 +606,10 @@ export class ExchangeEngine {
 
   private fromUpstream(chunk: Buffer): void {
     if (this.torn || this.upstreamIgnored) return;
+    const caller = this.io.caller;
+    caller.cork?.();
     this.respParser.push(chunk);
+    caller.uncork?.();
   }
 
   private upstreamEnd(): void {

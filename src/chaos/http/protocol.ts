@@ -23,6 +23,8 @@ export const httpProtocol: ProtocolHandler = {
         write: (chunk) => toCaller.write(chunk),
         end: () => toCaller.end(),
         onDrain: (listener) => toCaller.onDrain(listener),
+        cork: () => connection.client.cork(),
+        uncork: () => connection.client.uncork(),
       },
       upstream: connection.upstream,
       resetCaller: () => connection.reset(),
