@@ -401,7 +401,15 @@ async function verifyProvider(provider: string, pacts: PactFile[], options: Veri
       result.error = `the Pact verifier could not run: ${raw instanceof Error ? raw.message : String(raw)}`;
       return result;
     }
+    // Errors not about an interaction ("Failed to load pact": broker unreachable, unreadable source)
+    // mean the pacts were never verified: an environment problem, not a mismatch.
+    const loading = (json.errors ?? []).filter((e) => !e.interaction.startsWith('Verifying a pact between'));
+    if (loading.length) {
+      result.error = `the pacts could not be loaded: ${loading.map((e) => e.mismatch.message ?? e.interaction).join('; ')}`;
+      json.errors = (json.errors ?? []).filter((e) => !loading.includes(e));
+    }
     result.pacts = options.broker ? resultsFromLabels(json, result.controlFailures) : resultsForPacts(pacts, json, result.controlFailures);
+    if (result.error) return result;
     const failed = result.pacts.some((p) => p.status === 'failed') || missing.length > 0 || json.result === false;
     result.status = failed ? 'failed' : 'passed';
     return result;

@@ -222,6 +222,17 @@ describe('verifyContracts against a base URL', () => {
     expect(calls).toContainEqual({ action: 'setup', params: { orderId: 'ord-1' }, state: 'no charge exists for order' });
   });
 
+  it('an unreachable Pact Broker is an environment error, not a mismatch', async () => {
+    const url = await serve(goodPayments);
+    const result = await verifyContracts({
+      provider: 'payments', providerBaseUrl: url,
+      broker: { url: 'http://127.0.0.1:1', consumerVersionSelectors: [{ mainBranch: true }], enablePending: true },
+    });
+    expect(result.status).toBe('error');
+    expect(result.providers[0]!.error).toMatch(/the pacts could not be loaded: .*pact broker 'http:\/\/127\.0\.0\.1:1'/);
+    await expect(verifyContracts({ providerBaseUrl: url, broker: { url: 'http://127.0.0.1:1' } })).rejects.toThrow(/needs --provider/);
+  });
+
   it('rejects an unknown provider and an empty folder as configuration errors', async () => {
     await expect(verifyContracts({ pactsDir: dir, provider: 'nobody', providerBaseUrl: 'http://127.0.0.1:1' })).rejects.toMatchObject({ code: 'config' });
     const empty = await mkdtemp(path.join(os.tmpdir(), 'agentcheck-empty-'));
