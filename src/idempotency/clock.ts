@@ -5,6 +5,7 @@
 
 /** A source of the current time in milliseconds. */
 export interface Clock {
+  /** Milliseconds (epoch for the system clock, arbitrary origin for a manual one). */
   now(): number;
 }
 
@@ -17,6 +18,7 @@ export class ManualClock implements Clock {
   constructor(start = 0) {
     this.t = start;
   }
+  /** The current manual time in ms. */
   now(): number {
     return this.t;
   }

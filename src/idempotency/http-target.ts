@@ -203,6 +203,7 @@ export class HttpTarget {
     }
   }
 
+  /** Closes the client's idle sockets. */
   close(): void {
     this.client.close();
   }

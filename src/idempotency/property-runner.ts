@@ -18,6 +18,19 @@ export class PropertyViolation extends Error {
   }
 }
 
+/**
+ * A JSON-friendly copy of a generated input for reports: plain data stays as is, anything else (a
+ * fast-check scheduler, a class instance) becomes fast-check's own rendering, which for a scheduler
+ * is the `schedulerFor()` ordering that replays the interleaving.
+ */
+export function displayInput(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(displayInput);
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return fc.stringify(value);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, displayInput(v)]));
+}
+
 /** Per-run hooks a property body receives. */
 export interface RunHooks {
   /** Marks this run as one that really exercised the property. */
@@ -90,8 +103,9 @@ export async function runProperty<T>(spec: PropertySpec<T>): Promise<PropertyOut
     const path = details.counterexamplePath ?? '';
     base.replay.path = path;
     if (spec.replayCommand) base.replay.command = spec.replayCommand(details.seed, path);
+    const input = displayInput(details.counterexample[0]);
     const counterexample: PropertyOutcome['counterexample'] = {
-      input: details.counterexample[0],
+      input,
       message,
       shrinks: details.numShrinks,
     };
@@ -99,7 +113,7 @@ export async function runProperty<T>(spec: PropertySpec<T>): Promise<PropertyOut
     return {
       ...base,
       status: 'failed',
-      summary: `violated: ${message} (input ${brief(details.counterexample[0], 200)})`,
+      summary: `violated: ${message} (input ${brief(input, 200)})`,
       counterexample,
     };
   }
