@@ -1,7 +1,8 @@
 /**
- * Timer helpers shared by the stream toxics. Node timers can fire a fraction of a millisecond before
- * the requested time (the loop clock is cached and truncated), so waits re-arm until the deadline has
- * really passed: a latency toxic must never deliver early.
+ * Timer helpers shared by the stream toxics. A latency toxic must never deliver early and should not
+ * deliver late either: the timer is armed for the whole milliseconds left (Node timers tend to fire
+ * up to 1 ms late), and when it fires a fraction early the last sub-millisecond is waited out with
+ * `setImmediate` turns.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -17,26 +18,36 @@ export class Deadline {
   /** Arms (or re-arms) the timer for the monotonic time `due`. */
   at(due: number): void {
     this.due = due;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(this.tick, Math.max(0, Math.ceil(due - now())));
+    this.cancel();
+    this.arm();
   }
 
   /** True while armed. */
   get armed(): boolean {
-    return this.timer !== undefined;
+    return this.timer !== undefined || this.immediate !== undefined;
   }
 
   /** Disarms. */
   cancel(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  private immediate: NodeJS.Immediate | undefined;
+
+  private arm(): void {
+    const left = this.due - now();
+    if (left >= 1) this.timer = setTimeout(this.tick, Math.floor(left));
+    else this.immediate = setImmediate(this.tick);
   }
 
   private readonly tick = (): void => {
     this.timer = undefined;
-    const left = this.due - now();
-    if (left > 0.001) {
-      this.timer = setTimeout(this.tick, Math.max(1, Math.ceil(left)));
+    this.immediate = undefined;
+    if (this.due - now() > 0.001) {
+      this.arm();
       return;
     }
     this.fire();
