@@ -314,8 +314,6 @@ export class ExchangeEngine {
       ex.terminal = 'close';
       ex.lose = null;
       ex.cut = null;
-      // Upstream may hold half a request now; nothing more may be sent on that connection.
-      this.upstreamIgnored = true;
     } else {
       const bad = this.syntheticExchange(err.status, answer);
       this.outQueue.push(bad);
@@ -515,7 +513,14 @@ export class ExchangeEngine {
   private requestDone(ex: Exchange): void {
     if (this.reqQueue[0] !== ex) return;
     this.reqQueue.shift();
-    if (ex.head.upgrade && this.reqParser.paused) return; // wait for the response to the upgrade
+    if (ex.head.upgrade && this.reqParser.paused) {
+      // A forwarded upgrade waits for upstream's answer (101 or not); one the proxy answered
+      // itself never switches protocols, so the caller's next bytes are HTTP again.
+      if (ex.state !== 'swallow') return;
+      this.reqParser.resume();
+      if (this.reqQueue.length === 0) this.maybeEndUpstream();
+      return;
+    }
     const next = this.reqQueue[0];
     if (next) this.activate(next);
     else this.maybeEndUpstream();

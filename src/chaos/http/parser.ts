@@ -127,6 +127,7 @@ export class HttpParser<H extends HttpHead = HttpHead> {
   private left = 0;
   private lineLen = 0;
   private lineText = '';
+  private lineRaw: Buffer[] = [];
   private crlfLeft = 0;
   private trailerBytes = 0;
   private pending: Buffer[] = [];
@@ -463,6 +464,7 @@ export class HttpParser<H extends HttpHead = HttpHead> {
         this.state = S.ChunkSize;
         this.lineLen = 0;
         this.lineText = '';
+        this.lineRaw = [];
         break;
       case 'until-close':
         this.state = S.UntilClose;
@@ -478,7 +480,10 @@ export class HttpParser<H extends HttpHead = HttpHead> {
     this.handlers.onEnd();
   }
 
-  /** Reads one CRLF-terminated line into lineText; returns the new position and whether it completed. */
+  /**
+   * Reads one LF-terminated framing line into `lineText`, keeping its raw bytes back until the
+   * caller has validated it: malformed framing must never reach the other side.
+   */
   private readLine(chunk: Buffer, pos: number): [number, boolean] {
     const nl = chunk.indexOf(10, pos);
     const stop = nl < 0 ? chunk.length : nl + 1;
@@ -488,16 +493,23 @@ export class HttpParser<H extends HttpHead = HttpHead> {
       return [chunk.length, false];
     }
     this.lineText += chunk.toString('latin1', pos, stop);
-    this.handlers.onBody(chunk.subarray(pos, stop), null);
+    this.lineRaw.push(chunk.subarray(pos, stop));
     return [stop, nl >= 0];
+  }
+
+  /** Hands out the raw bytes of the line just validated and resets the line state. */
+  private emitLine(): void {
+    const raw = this.lineRaw.length === 1 ? (this.lineRaw[0] as Buffer) : Buffer.concat(this.lineRaw);
+    this.lineRaw = [];
+    this.lineText = '';
+    this.lineLen = 0;
+    this.handlers.onBody(raw, null);
   }
 
   private readChunkSize(chunk: Buffer, pos: number): number {
     const [next, done] = this.readLine(chunk, pos);
     if (!done || this.state === S.Dead) return next;
     const line = this.lineText;
-    this.lineText = '';
-    this.lineLen = 0;
     if (!line.endsWith('\r\n')) {
       this.fail('chunk size line not terminated by CRLF');
       return chunk.length;
@@ -516,6 +528,7 @@ export class HttpParser<H extends HttpHead = HttpHead> {
       this.state = S.ChunkData;
       this.left = size;
     }
+    this.emitLine();
     return next;
   }
 
@@ -529,17 +542,16 @@ export class HttpParser<H extends HttpHead = HttpHead> {
     }
     if (!done) return next;
     const line = this.lineText;
-    this.lineText = '';
-    this.lineLen = 0;
     if (!line.endsWith('\r\n')) {
       this.fail('trailer line not terminated by CRLF');
       return chunk.length;
     }
-    if (line === '\r\n') this.endMessage();
-    else if (line.indexOf(':') <= 0) {
+    if (line !== '\r\n' && line.indexOf(':') <= 0) {
       this.fail('invalid trailer line');
       return chunk.length;
     }
+    this.emitLine();
+    if (line === '\r\n') this.endMessage();
     return next;
   }
 

@@ -172,6 +172,34 @@ describe('framing corner cases', () => {
   });
 });
 
+describe('errors in the middle of a pipeline', () => {
+  it('an upgrade the proxy answers itself does not switch protocols: the next request is served', async () => {
+    const { upstream, server, port } = await setup();
+    await addToxic(server, 'edge', { type: 'http_error', attributes: { status: 403, match: { path: '/ws' } } });
+    const got = await raw(
+      port,
+      'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n',
+      (t) => t.includes('"path":"/after"'),
+    );
+    expect([...got.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1])).toEqual(['403', '200']);
+    expect(upstream.received.map((q) => q.url)).toEqual(['/after']);
+  });
+
+  it('a malformed request after good ones: the good ones are answered, then 400 and close', async () => {
+    const { upstream, port } = await setup((req, res) => setTimeout(() => res.end(`ok:${req.url}`), 30));
+    const got = await raw(
+      port,
+      'GET /one HTTP/1.1\r\nHost: x\r\n\r\nPOST /two HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nXYZ\r\n',
+      () => false,
+      1500,
+    );
+    expect(got.indexOf('ok:/one')).toBeGreaterThan(0);
+    expect(got).toMatch(/HTTP\/1\.1 400 Bad Request\r\n[\s\S]*invalid chunk size/);
+    expect(got.indexOf('ok:/one')).toBeLessThan(got.indexOf('400 Bad Request'));
+    expect(upstream.received.map((q) => q.url)).toEqual(['/one']);
+  });
+});
+
 describe('toxics change while traffic flows', () => {
   it('updating attributes and removing a message toxic take effect on the next request of an open connection', async () => {
     const { server, port } = await setup();
