@@ -4,7 +4,6 @@
  * stream, not as an HTTP error).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { AgentcheckError } from '../errors.js';
 import { dockerMessage, dockerStatus, type Docker } from './engine.js';
@@ -124,21 +123,20 @@ export async function imageLabels(docker: Docker, ref: string): Promise<{ id: st
 }
 
 /**
- * A content key (32 hex digits) over `kind`, `extra` strings and files: by content when
- * `byContent` (freshly rebuilt files whose bytes did not change keep their key), else by
+ * A content key (32 hex digits) over `kind`, `extra` strings and files: by their bytes when
+ * read up front (freshly rebuilt files whose bytes did not change keep their key), else by
  * path, size and modification time (cheap for thousands of installed files).
  */
-export async function contentKey(
+export function contentKey(
   kind: string,
-  files: Array<{ source: string; rel: string; size: number; mtimeMs: number }>,
-  options: { extra?: string[]; byContent?: boolean } = {},
-): Promise<string> {
+  files: Array<{ rel: string; size: number; mtimeMs: number; content?: Buffer }>,
+  extra: string[] = [],
+): string {
   const h = createHash('sha256');
-  h.update(`${kind}\n${(options.extra ?? []).join('\n')}\n`);
+  h.update(`${kind}\n${extra.join('\n')}\n`);
   for (const f of files) {
     h.update(`${f.rel}\0${f.size}\0`);
-    if (options.byContent) h.update(await readFile(f.source));
-    else h.update(String(f.mtimeMs));
+    h.update(f.content ?? String(f.mtimeMs));
     h.update('\n');
   }
   return h.digest('hex').slice(0, 32);

@@ -9,7 +9,7 @@ import { buildImage, contentKey, imageLabels, IMAGE_KEY_LABEL, IMAGE_KIND_LABEL 
 import type { Docker } from './engine.js';
 import { builtPackageRoot } from './package-root.js';
 import { runOnce } from './run-once.js';
-import { copiedFile, listFiles, runtimePackages, type CopiedFile } from './runtime-deps.js';
+import { copiedFile, listFiles, readContents, runtimePackages, type CopiedFile } from './runtime-deps.js';
 import { tarStream, type TarEntry } from './tar.js';
 
 /** Default tag of the proxy image. */
@@ -48,7 +48,8 @@ export function treeEntries(files: CopiedFile[]): TarEntry[] {
   }
   return [
     ...[...dirs].sort().map((d): TarEntry => ({ type: 'dir', path: d })),
-    ...files.map((f): TarEntry => ({ type: 'file', path: f.rel, source: f.source, size: f.size, mode: f.mode })),
+    ...files.map((f): TarEntry =>
+      f.content ? { type: 'file', path: f.rel, content: f.content, mode: f.mode } : { type: 'file', path: f.rel, source: f.source, size: f.size, mode: f.mode }),
   ];
 }
 
@@ -75,12 +76,12 @@ export async function buildProxyImage(docker: Docker, options: AppImageOptions =
   const packages = await runtimePackages(root, ['bin/agentcheck.js']);
   const deps: CopiedFile[] = [];
   for (const pkg of packages) deps.push(...(await listFiles(pkg.dir, `deps/${pkg.rel}/`)));
-  const app: CopiedFile[] = [
+  const app = await readContents([
     ...(await listFiles(path.join(root, 'bin'), 'app/bin/')),
     ...(await listFiles(path.join(root, 'dist'), 'app/dist/', (rel) => /\.(m?js|cjs|json)$/.test(rel))),
     await copiedFile(path.join(root, 'package.json'), 'app/package.json'),
-  ];
-  const key = await contentKey('agentcheck-proxy/1', deps, { extra: [baseId, await contentKey('app', app, { byContent: true })] });
+  ]);
+  const key = contentKey('agentcheck-proxy/1', deps, [baseId, contentKey('app', app)]);
   const existing = await imageLabels(docker, tag);
   if (existing && existing.labels[IMAGE_KEY_LABEL] === key && !options.force) return { tag, id: existing.id, built: false, bytes: 0 };
 
@@ -89,8 +90,6 @@ export async function buildProxyImage(docker: Docker, options: AppImageOptions =
     'COPY deps/ /app/node_modules/',
     'COPY app/ /app/',
     'WORKDIR /app',
-    'ENV PACT_DO_NOT_TRACK=true',
-    `EXPOSE ${PROXY_API_PORT}`,
     'ENTRYPOINT ["node", "/app/bin/agentcheck.js", "proxy", "--host", "0.0.0.0"]',
     '',
   ].join('\n');

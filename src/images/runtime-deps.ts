@@ -29,6 +29,8 @@ export interface CopiedFile {
   size: number;
   mtimeMs: number;
   mode: number;
+  /** The bytes, when read up front (see {@link readContents}). */
+  content?: Buffer;
 }
 
 const STATIC_IMPORT = /(?:^|[;\s}])(?:import|export)\s[^'"`;]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[;\s])import\s*['"]([^'"]+)['"]|\brequire\(\s*['"]([^'"]+)['"]\s*\)/gm;
@@ -157,4 +159,15 @@ export async function listFiles(dir: string, prefix: string, keep: (rel: string)
 export async function copiedFile(source: string, rel: string): Promise<CopiedFile> {
   const st = await stat(source);
   return { source, rel, size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o777 };
+}
+
+/**
+ * Reads every file into memory, so the content key and the build context see the same bytes
+ * even while `npm run build` rewrites dist/ underneath.
+ */
+export async function readContents(files: CopiedFile[]): Promise<CopiedFile[]> {
+  return Promise.all(files.map(async (f) => {
+    const content = await readFile(f.source);
+    return { ...f, content, size: content.length };
+  }));
 }

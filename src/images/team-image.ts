@@ -10,7 +10,7 @@ import { buildImage, contentKey, imageLabels, IMAGE_KEY_LABEL, IMAGE_KIND_LABEL 
 import type { Docker } from './engine.js';
 import { packageRoot } from './package-root.js';
 import { requireBase, treeEntries, type AppImageOptions, type ImageResult } from './proxy-image.js';
-import { listFiles } from './runtime-deps.js';
+import { listFiles, readContents } from './runtime-deps.js';
 import { tarStream } from './tar.js';
 
 /** Default tag of the team image. */
@@ -23,8 +23,8 @@ export async function buildTeamImage(docker: Docker, options: AppImageOptions = 
   const tag = options.tag ?? DEFAULT_TEAM_TAG;
   const base = options.base ?? 'agentcheck/node-base:local';
   const baseId = await requireBase(docker, base);
-  const files = await listFiles(path.join(packageRoot(), 'scenarios', 'team'), 'scenario/team/', (rel) => /\.(m?js|cjs|json)$/.test(rel));
-  const key = await contentKey('agentcheck-team/1', files, { extra: [baseId], byContent: true });
+  const files = await readContents(await listFiles(path.join(packageRoot(), 'scenarios', 'team'), 'scenario/team/', (rel) => /\.(m?js|cjs|json)$/.test(rel)));
+  const key = contentKey('agentcheck-team/1', files, [baseId]);
   const existing = await imageLabels(docker, tag);
   if (existing && existing.labels[IMAGE_KEY_LABEL] === key && !options.force) return { tag, id: existing.id, built: false, bytes: 0 };
   const dockerfile = [`FROM ${base}`, `COPY scenario/ ${TEAM_WORKDIR}/`, `WORKDIR ${TEAM_WORKDIR}`, 'CMD ["node"]', ''].join('\n');
