@@ -1,7 +1,7 @@
 /**
- * Reading toxic attributes the Toxiproxy way: a missing attribute takes its default, an
- * unknown key is ignored, a wrongly typed one is an {@link AttributeError} (the API answers
- * 400 `bad request body: <message>`).
+ * Reading the JSON-valued parts of message-toxic attributes (`match`, `headers`): a missing value
+ * is empty, a wrongly typed one is an {@link AttributeError} (the API answers 400
+ * `bad request body: <message>`).
  */
 
 /** A toxic attribute has the wrong type or is out of range. */
@@ -17,37 +17,6 @@ export function asObject(value: unknown, what: string): Attrs {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new AttributeError(`${what} must be an object`);
   return value as Attrs;
-}
-
-/** A number attribute within [min, max] (integers only when `integer`), or `def` when missing. */
-export function numberAttr(
-  attrs: Attrs,
-  key: string,
-  def: number,
-  opts: { min?: number; max?: number; integer?: boolean } = {},
-): number {
-  const v = attrs[key];
-  if (v === undefined || v === null) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new AttributeError(`attribute '${key}' must be a number`);
-  if (opts.integer && !Number.isInteger(v)) throw new AttributeError(`attribute '${key}' must be an integer`);
-  const min = opts.min ?? -Infinity;
-  const max = opts.max ?? Infinity;
-  if (v < min || v > max) {
-    const range = Number.isFinite(max) ? `between ${min} and ${max}` : `at least ${min}`;
-    throw new AttributeError(`attribute '${key}' must be ${range}, got ${v}`);
-  }
-  return v;
-}
-
-/** A string attribute (one of `allowed` when given), or `def` when missing. */
-export function stringAttr<T extends string = string>(attrs: Attrs, key: string, def: T, allowed?: readonly T[]): T {
-  const v = attrs[key];
-  if (v === undefined || v === null) return def;
-  if (typeof v !== 'string') throw new AttributeError(`attribute '${key}' must be a string`);
-  if (allowed && !allowed.includes(v as T)) {
-    throw new AttributeError(`attribute '${key}' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${v}'`);
-  }
-  return v as T;
 }
 
 /** A string or list of strings attribute, normalised to a list (`[]` when missing). */

@@ -8,25 +8,15 @@
  */
 import type { Rng } from '../rng.js';
 import type { SkipReason } from '../journal.js';
-import { numberAttr, type Attrs } from './attributes.js';
 
-/** The decision attributes shared by every message-level toxic. */
+/** The decision gates of a message-level toxic (read from its attributes by message-toxic.ts). */
 export interface DecisionSpec {
-  /** Chance that a matching request is hit, 0..1 (default 1). */
+  /** Chance that a matching request is hit, 0..1 (default 1; message toxics use their toxicity instead). */
   probability: number;
   /** Hit only the first N matching requests (default 0 = no limit). */
   first: number;
   /** Hit only every N-th matching request: the N-th, 2N-th, … (default 0 = every one). */
   every: number;
-}
-
-/** Reads the decision attributes (`probability`, `first`, `every`) with their defaults. */
-export function parseDecision(attrs: Attrs): DecisionSpec {
-  return {
-    probability: numberAttr(attrs, 'probability', 1, { min: 0, max: 1 }),
-    first: numberAttr(attrs, 'first', 0, { min: 0, integer: true }),
-    every: numberAttr(attrs, 'every', 0, { min: 0, integer: true }),
-  };
 }
 
 /** The outcome of one decision. */
