@@ -140,7 +140,9 @@ export class Proxy implements ConnectionOwner {
     }
     this.pending.add(client);
     client.on('error', () => {});
-    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true, highWaterMark: SOCKET_HWM });
+    // Node 20 honours highWaterMark here (it reaches the Duplex), though @types/node omits it.
+    const dialOptions = { host: target.host, port: target.port, allowHalfOpen: true, highWaterMark: SOCKET_HWM };
+    const upstream = connect(dialOptions);
     this.pending.add(upstream);
     const fail = () => {
       this.pending.delete(client);
