@@ -8,9 +8,19 @@ import { BoundedLog, parseNdjson, toNdjson } from './http/bounded-log.js';
 /**
  * Why a decision did not fire: `no-match` (filters), `not-first` (past the first N),
  * `not-every` (not an N-th match), `toxicity` / `probability` (the seeded roll said no),
- * `not-event-stream` (stream_cut on a response that is not SSE).
+ * `not-event-stream` (stream_cut on a response that is not SSE), `body-unavailable` (duplicate
+ * of a request too large to hold), or `preempted:<toxic>` (an earlier drop / http_error
+ * answered the request, so this toxic had nothing to act on).
  */
-export type SkipReason = 'no-match' | 'not-first' | 'not-every' | 'toxicity' | 'probability' | 'not-event-stream';
+export type SkipReason =
+  | 'no-match'
+  | 'not-first'
+  | 'not-every'
+  | 'toxicity'
+  | 'probability'
+  | 'not-event-stream'
+  | 'body-unavailable'
+  | `preempted:${string}`;
 
 /** One fault decision. */
 export interface JournalEntry {
@@ -36,8 +46,7 @@ export interface JournalEntry {
   /**
    * What happened: a {@link SkipReason} when not fired, else the action, e.g. `drop:hang`,
    * `drop:status:503`, `duplicate:2:concurrent`, `http_error:500`, `commit_then_drop:reset`,
-   * `http_latency:upstream:120ms`, `stream_cut:3`, or `preempted:<toxic>` when an earlier
-   * toxic's drop or error answered the request first.
+   * `http_latency:upstream:120ms`, `stream_cut:3`. `fired` is true only when the toxic acted.
    */
   outcome: string;
 }

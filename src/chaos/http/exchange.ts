@@ -77,6 +77,7 @@ interface Exchange {
   lose: { mode: 'reset' | 'hang' | 'status'; status: number } | null;
   responseDelay: number;
   cut: { counter: SseEventCounter; events: number; mode: 'close' | 'reset' } | null;
+  cutBy: string;
   copies: { count: number; mode: 'sequential' | 'concurrent'; raw: Buffer } | null;
   finished: boolean;
 }
@@ -258,6 +259,7 @@ export class ExchangeEngine {
       lose: null,
       responseDelay: 0,
       cut: null,
+      cutBy: '',
       copies: null,
       finished: false,
     };
@@ -354,6 +356,7 @@ export class ExchangeEngine {
       lose: null,
       responseDelay: 0,
       cut: null,
+      cutBy: '',
       copies: null,
       // A request the proxy could not parse has no id worth recording.
       finished: true,
@@ -403,49 +406,47 @@ export class ExchangeEngine {
     ex.state = 'deciding';
     const facts = this.facts(ex);
     const complete = ex.reqEnded && ex.body !== null;
-    let terminal: { t: ActiveMessageToxic; action: MessageAction } | null = null;
-    let requestDelay = 0;
-    for (const t of this.state.messageToxics('request')) {
+    // Every toxic decides (so each one's counters and draws advance the same way whatever the
+    // others do); then a drop or http_error that fired answers the request and preempts the rest.
+    const decisions = this.state.messageToxics('request').map((t) => {
       const d = t.decider.decide(t.compiled.match(facts), t.compiled.decision, t.toxic.toxicity);
-      if (!d.fired) {
+      return { t, d, action: d.fired ? t.compiled.action(t.decider.random) : null };
+    });
+    const terminal = decisions.find((x) => x.action?.kind === 'drop' || x.action?.kind === 'respond');
+    let requestDelay = 0;
+    for (const { t, d, action } of decisions) {
+      if (!action) {
         this.journal(ex, t, d.ordinal, false, d.reason ?? 'no-match');
         continue;
       }
-      const action = t.compiled.action(t.decider.random);
-      if (terminal) {
-        this.journal(ex, t, d.ordinal, true, `preempted:${terminal.t.toxic.name}`);
+      if (terminal && terminal.t !== t) {
+        this.journal(ex, t, d.ordinal, false, `preempted:${terminal.t.toxic.name}`);
         continue;
       }
-      let outcome = describe(action);
+      if (action.kind === 'duplicate' && (!complete || ex.head.upgrade)) {
+        // Copies need the whole request; one streamed past the hold limit cannot be replayed.
+        this.journal(ex, t, d.ordinal, false, 'body-unavailable');
+        continue;
+      }
       switch (action.kind) {
-        case 'drop':
-        case 'respond':
-          terminal = { t, action };
-          break;
         case 'delay':
           if (action.side === 'request') requestDelay += action.ms;
           else ex.responseDelay += action.ms;
           break;
         case 'duplicate':
-          if (!complete || ex.head.upgrade) outcome += ':skipped:body-unavailable';
-          else if (ex.copies) ex.copies.count += action.copies;
+          if (ex.copies) ex.copies.count += action.copies;
           else ex.copies = { count: action.copies, mode: action.mode, raw: Buffer.concat(ex.chunks) };
           break;
         case 'commit_then_drop':
           ex.lose ??= { mode: action.mode, status: action.status };
           break;
-        case 'stream_cut':
+        default:
           break;
       }
       ex.faults.push(t.toxic.name);
-      this.journal(ex, t, d.ordinal, true, outcome);
+      this.journal(ex, t, d.ordinal, true, describe(action));
     }
-    if (terminal) {
-      // Later toxics were already journaled as preempted; what they set up must not act.
-      ex.copies = null;
-      ex.lose = null;
-      ex.responseDelay = 0;
-      ex.faults = [terminal.t.toxic.name];
+    if (terminal?.action) {
       this.answerLocally(ex, terminal.action);
       return;
     }
@@ -702,10 +703,11 @@ export class ExchangeEngine {
       }
       const action = t.compiled.action(t.decider.random);
       if (action.kind !== 'stream_cut' || ex.cut) {
-        this.journal(ex, t, d.ordinal, true, ex.cut ? 'preempted:stream_cut' : describe(action));
+        this.journal(ex, t, d.ordinal, false, ex.cut ? `preempted:${ex.cutBy}` : describe(action));
         continue;
       }
       ex.cut = { counter: new SseEventCounter(), events: action.events, mode: action.mode };
+      ex.cutBy = t.toxic.name;
       ex.faults.push(t.toxic.name);
       this.journal(ex, t, d.ordinal, true, describe(action));
     }

@@ -84,10 +84,29 @@ describe('pipelining with message toxics', () => {
     expect('status' in r && r.status).toBe(503);
     await new Promise((res) => setTimeout(res, 50));
     expect(upstream.received).toHaveLength(0);
-    expect((await fetchJournal(server.url, 'edge')).map((e) => [e.toxic, e.outcome])).toEqual([
-      ['d', 'drop:status:503'],
-      ['dup', 'preempted:d'],
+    expect((await fetchJournal(server.url, 'edge')).map((e) => [e.toxic, e.fired, e.outcome])).toEqual([
+      ['d', true, 'drop:status:503'],
+      ['dup', false, 'preempted:d'],
     ]);
+  });
+
+  it('a drop listed after a duplicate still preempts it: nothing reaches upstream', async () => {
+    const { upstream, server, port } = await setup();
+    await addToxic(server, 'edge', { type: 'duplicate', name: 'dup', stream: 'upstream', attributes: { copies: 2 } });
+    await addToxic(server, 'edge', { type: 'http_latency', name: 'slow', stream: 'upstream', attributes: { latency: 500 } });
+    await addToxic(server, 'edge', { type: 'drop', name: 'd', attributes: { mode: 'status' } });
+    const t = Date.now();
+    const r = await send(port, { body: '{}' });
+    expect('status' in r && r.status).toBe(503);
+    expect(Date.now() - t).toBeLessThan(450);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(upstream.received).toHaveLength(0);
+    expect((await fetchJournal(server.url, 'edge')).map((e) => [e.toxic, e.fired, e.outcome])).toEqual([
+      ['dup', false, 'preempted:d'],
+      ['slow', false, 'preempted:d'],
+      ['d', true, 'drop:status:503'],
+    ]);
+    expect((await fetchEdgeRecords(server.url, 'edge')).map((x) => x.faults)).toEqual([['d']]);
   });
 });
 
