@@ -205,6 +205,9 @@ export class EventInteraction extends InteractionDraft {
   }
 }
 
+/** The path of the request that tells Pact's mock server a consumer test failed. */
+const FAILED_TEST_MARKER = '/__agentcheck/consumer-test-failed';
+
 /** A caught consumer-test failure, carried past Pact so its mismatch report is not lost. */
 class ConsumerFailure {
   constructor(readonly error: unknown) {}
@@ -260,21 +263,30 @@ export class AgentContract {
     let last: V4InteractionWithResponse | undefined;
     for (const i of interactions) last = i.addTo(pact);
     if (!last) throw new AgentcheckError('usage', 'runHttp needs at least one interaction');
-    let outcome: T | ConsumerFailure;
+    let failure: ConsumerFailure | undefined;
+    let outcome: T;
     try {
       // A failing test is carried out as a value: Pact would otherwise log its mismatch report and
       // rethrow only the test's own error, which is usually a less telling "500 from mock server".
+      // The marker request makes Pact see the failure, so no pact is written for a failed test.
       outcome = (await last.executeTest(async (mock) => {
         try {
           return await test({ url: mock.url, port: mock.port });
         } catch (err) {
-          return new ConsumerFailure(err);
+          failure = new ConsumerFailure(err);
+          await fetch(`${mock.url}${FAILED_TEST_MARKER}`, { method: 'POST' }).then((r) => r.arrayBuffer(), () => undefined);
+          return undefined;
         }
-      })) as T | ConsumerFailure;
+      })) as T;
     } catch (err) {
-      throw new ContractTestError(this, interactions.map((i) => i.description), err);
+      const report = err instanceof Error ? err.message : String(err);
+      const [head = '', ...entries] = report.split(/(?=\n[ \t]*\d+\) )/);
+      const real = entries.filter((e) => !e.includes(FAILED_TEST_MARKER));
+      if (failure && real.length === 0) throw failure.error;
+      const cleaned = new Error(`${head}${real.join('')}`, { cause: err });
+      throw new ContractTestError(this, interactions.map((i) => i.description), cleaned, failure?.error);
     }
-    if (outcome instanceof ConsumerFailure) throw outcome.error;
+    if (failure) throw failure.error;
     await this.stampPactFile();
     return outcome;
   }
@@ -296,10 +308,14 @@ export class ContractTestError extends Error {
     contract: AgentContract,
     readonly interactions: string[],
     cause: unknown,
+    /** The consumer test's own error, when it failed too. */
+    readonly testError?: unknown,
   ) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super(`consumer contract ${contract.consumer} → ${contract.provider} failed (${interactions.map((d) => `'${d}'`).join(', ')}):\n${detail}`, { cause });
+    const own = testError === undefined ? '' : `\nthe test itself failed with: ${testError instanceof Error ? testError.message : String(testError)}`;
+    super(`consumer contract ${contract.consumer} → ${contract.provider} failed (${interactions.map((d) => `'${d}'`).join(', ')}):\n${detail}${own}`, { cause });
   }
 }
 
+/** Pact's V3/V4 matchers (`like`, `regex`, `eachLike`, `integer`, …), re-exported for contract tests. */
 export { MatchersV3 };

@@ -91,7 +91,24 @@ describe('HTTP interactions with agentcheck conventions', () => {
         await fetch(`${mock.url}/healthz`);
         throw new Error('client assertion failed');
       });
-    await expect(run).rejects.toThrow('client assertion failed');
+    await expect(run).rejects.toThrow(/^client assertion failed$/);
+    // A failed test writes no pact.
+    await expect(readFile(contract.pactFile)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reports both the mock mismatches and the test’s own failure', async () => {
+    const contract = new AgentContract({ consumer: 'shop5', provider: 'payments', dir });
+    const run = contract
+      .http('a ping')
+      .withRequest({ method: 'GET', path: '/healthz' })
+      .willRespondWith({ status: 200, body: { ok: true } })
+      .run(async (mock) => {
+        await fetch(`${mock.url}/health`);
+        throw new Error('got 500');
+      });
+    await expect(run).rejects.toBeInstanceOf(ContractTestError);
+    await expect(run).rejects.toThrow(/\/health[\s\S]*the test itself failed with: got 500/);
+    await expect(run).rejects.not.toThrow(/consumer-test-failed/);
   });
 });
 
