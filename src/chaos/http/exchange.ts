@@ -889,6 +889,8 @@ export function sideConnectionTo(upstream: Socket): () => Socket {
     if (!host || !port) throw new Error('upstream address unknown');
     const s = connect({ host, port });
     s.setNoDelay(true);
+    // Copies in flight must not keep a shutting-down process alive (they time out on their own).
+    s.unref();
     return s;
   };
 }
