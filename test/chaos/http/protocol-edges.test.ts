@@ -93,12 +93,12 @@ describe('pipelining with message toxics', () => {
   it('a drop listed after a duplicate still preempts it: nothing reaches upstream', async () => {
     const { upstream, server, port } = await setup();
     await addToxic(server, 'edge', { type: 'duplicate', name: 'dup', stream: 'upstream', attributes: { copies: 2 } });
-    await addToxic(server, 'edge', { type: 'http_latency', name: 'slow', stream: 'upstream', attributes: { latency: 500 } });
+    await addToxic(server, 'edge', { type: 'http_latency', name: 'slow', stream: 'upstream', attributes: { latency: 3000 } });
     await addToxic(server, 'edge', { type: 'drop', name: 'd', attributes: { mode: 'status' } });
     const t = Date.now();
     const r = await send(port, { body: '{}' });
     expect('status' in r && r.status).toBe(503);
-    expect(Date.now() - t).toBeLessThan(450);
+    expect(Date.now() - t).toBeLessThan(2500);
     await new Promise((res) => setTimeout(res, 100));
     expect(upstream.received).toHaveLength(0);
     expect((await fetchJournal(server.url, 'edge')).map((e) => [e.toxic, e.fired, e.outcome])).toEqual([
@@ -262,7 +262,7 @@ describe('connection lifetime', () => {
     await addToxic(server, 'edge', { type: 'drop', attributes: { mode: 'hang', match: { method: 'POST' } } });
     await openThenGiveUp(port, text);
     const proxy = server.proxies.get('edge');
-    expect(await eventually(() => proxy.connections().length === 0, 3000)).toBe(true);
+    expect(await eventually(() => proxy.connections().length === 0, 10_000)).toBe(true);
     const records = await fetchEdgeRecords(server.url, 'edge');
     expect(records.map((r) => r.outcome)).toEqual(['closed']);
   });
