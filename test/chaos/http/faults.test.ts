@@ -353,6 +353,28 @@ describe('journal and records', () => {
     expect(records[1]!.latencyMs).toBeGreaterThan(0);
   });
 
+  it('says message-level faults need agentcheck\'s proxy when the API is a real Toxiproxy', async () => {
+    // A real Toxiproxy has no such route: 404 with Go's plain-text body.
+    const toxiproxyLike = await countingUpstream((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('404 page not found\n');
+    });
+    cleanups.push(() => toxiproxyLike.close());
+    const err = await fetchJournal(`http://127.0.0.1:${toxiproxyLike.port}`, 'edge').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'environment', hint: expect.stringContaining("agentcheck's own proxy") });
+  });
+
+  it('http proxies can be created through /populate', async () => {
+    const { server, upstream } = await setup();
+    const r = await api(server, 'POST', '/populate', [{ name: 'pop', listen: '127.0.0.1:0', upstream: `127.0.0.1:${upstream.port}`, protocol: 'http' }]);
+    expect(r.status).toBe(201);
+    const port = Number((r.json as { proxies: Array<{ listen: string; protocol: string }> }).proxies[0]!.listen.split(':').pop());
+    expect((r.json as { proxies: Array<{ protocol: string }> }).proxies[0]!.protocol).toBe('http');
+    await addToxic(server, 'pop', { type: 'duplicate', attributes: { copies: 1 } });
+    await send(port, { body: '{}' });
+    expect(await eventually(() => upstream.received.length === 2)).toBe(true);
+  });
+
   it('answers 404 for an unknown proxy and empty NDJSON for a tcp proxy', async () => {
     const { server, upstream } = await setup();
     await createProxy(server, 'plain', upstream.port, 'tcp');
