@@ -4,6 +4,8 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { startProxyServer, type ProxyServer } from '../../src/chaos/server.js';
+import { createRng } from '../../src/chaos/rng.js';
+import { slicePieces } from '../../src/chaos/toxics/slicer.js';
 import { dial, portOf, rawRequest, readAll, startEcho, startUpstream } from './helpers.js';
 
 const servers: ProxyServer[] = [];
@@ -48,23 +50,44 @@ it('toxicity 0.5: same seed, same connections hit; another seed, another pattern
   expect(hits).toBeLessThan(32);
 });
 
-async function slicerSizes(seed: number): Promise<number[]> {
+/**
+ * The random source a toxic gets on connection `conn` (the documented fork path
+ * `proxy:<name>` → `conn:<n>` → `toxic:<name>`), after its toxicity roll.
+ */
+function toxicRng(seed: number, toxic: string, conn = 1) {
+  const rng = createRng(seed).fork('proxy:edge').fork(`conn:${conn}`).fork(`toxic:${toxic}`);
+  rng.next(); // the toxicity roll
+  return rng;
+}
+
+/** Byte offsets where the client's reads ended. */
+async function slicerReadBoundaries(seed: number): Promise<number[]> {
   const payload = Buffer.alloc(240, 1);
   const up = await startUpstream((s) => s.end(payload));
   closers.push(() => up.close());
   const port = await serverWith(seed, up.address, { type: 'slicer', attributes: { average_size: 24, size_variation: 16, delay: 15_000 } });
   const r = await readAll(await dial(port));
   expect(r.data.length).toBe(240);
-  return r.chunks.map((c) => c.size);
+  let at = 0;
+  return r.chunks.map((c) => (at += c.size));
 }
 
-it('slicer sizes replay for the same seed', async () => {
-  const a = await slicerSizes(11);
-  const b = await slicerSizes(11);
-  const c = await slicerSizes(12);
-  expect(a.length).toBeGreaterThan(4);
-  expect(a).toEqual(b);
-  expect(c).not.toEqual(a);
+function predictedBoundaries(seed: number): number[] {
+  let at = 0;
+  return slicePieces(240, 24, 16, toxicRng(seed, 'slicer_downstream')).map((n) => (at += n));
+}
+
+it('slicer sizes follow the seed: every read ends on a piece boundary drawn from it', async () => {
+  const predicted = predictedBoundaries(11);
+  expect(predicted.length).toBeGreaterThan(5);
+  expect(predictedBoundaries(11)).toEqual(predicted);
+  expect(predictedBoundaries(12)).not.toEqual(predicted);
+  for (const seed of [11, 11]) {
+    const seen = await slicerReadBoundaries(seed);
+    // A busy client may merge two pieces into one read, never split one: reads end on boundaries.
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    for (const b of seen) expect(predicted, `read ending at ${b}`).toContain(b);
+  }
 });
 
 async function jitterDelays(seed: number): Promise<number[]> {
@@ -85,11 +108,19 @@ async function jitterDelays(seed: number): Promise<number[]> {
   return delays;
 }
 
-it('jitter draws replay for the same seed (within timer noise)', async () => {
-  const [a, b, c] = await Promise.all([jitterDelays(21), jitterDelays(21), jitterDelays(22)]);
-  for (let i = 0; i < a.length; i++) {
-    expect(a[i]!).toBeGreaterThanOrEqual(50);
-    expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(40);
+it('jitter draws follow the seed: each delay is at least the seeded draw, and close to it', async () => {
+  const draws = (seed: number) => {
+    const rng = toxicRng(seed, 'latency_downstream');
+    return Array.from({ length: 5 }, () => 300 + rng.int(-250, 249));
+  };
+  const predicted = draws(21);
+  expect(draws(21)).toEqual(predicted);
+  expect(draws(22)).not.toEqual(predicted);
+  const [a, b] = await Promise.all([jitterDelays(21), jitterDelays(21)]);
+  for (const seen of [a, b]) {
+    for (let i = 0; i < predicted.length; i++) {
+      expect(seen[i]!).toBeGreaterThanOrEqual(predicted[i]!);
+      expect(seen[i]!).toBeLessThan(predicted[i]! + 150);
+    }
   }
-  expect(a.some((d, i) => Math.abs(d - c[i]!) > 60)).toBe(true);
 });
