@@ -14,6 +14,14 @@ process.env.PACT_DO_NOT_TRACK ??= 'true';
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
+// `agentcheck … | head` closes stdout early; that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(exitCode);
+    throw err;
+  });
+}
+
 let exitCode: ExitCodeValue = ExitCode.Ok;
 
 const run: RunAction =
