@@ -70,13 +70,16 @@ export function randomUuid(rng: Rng): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
 /** A W3C traceparent (`00-<trace id>-<parent id>-01`, sampled) with fresh ids from `rng`. */
 export function randomTraceparent(rng: Rng): string {
   let trace = randomHex(rng, 16);
   let span = randomHex(rng, 8);
   // All-zero ids are invalid per the spec; astronomically unlikely, but cheap to rule out.
-  if (/^0+$/.test(trace)) trace = '00000000000000000000000000000001';
-  if (/^0+$/.test(span)) span = '0000000000000001';
+  if (trace === ZERO_TRACE) trace = '00000000000000000000000000000001';
+  if (span === ZERO_SPAN) span = '0000000000000001';
   return `00-${trace}-${span}-01`;
 }
 

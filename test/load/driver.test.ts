@@ -57,6 +57,34 @@ describe('load driver', () => {
     expect(invokes[0]!.traceparent).toBe(h['traceparent']);
   });
 
+  it('closed model: templated path and body, unique keys and traceparents, invoke/ok pairs in the history', async () => {
+    const target = await server(() => ({ delayMs: 1 }));
+    const history: HistoryEvent[] = [];
+    const result = await runLoad({
+      target: { url: `${target.url}/orders/\${seq}?p=\${phase}`, body: '{"order":"${uuid}"}' },
+      model: 'closed',
+      connections: 3,
+      phases: [{ name: 'closed', durationMs: 800 }],
+      history: (e) => history.push(e),
+    });
+    const invokes = history.filter((e) => e.type === 'invoke');
+    const done = history.filter((e) => e.type !== 'invoke');
+    expect(invokes.length).toBeGreaterThan(30);
+    expect(done.length).toBe(invokes.length);
+    expect(done.filter((e) => e.type === 'ok').length).toBe(invokes.length - result.generator.abandoned);
+    expect(new Set(invokes.map((e) => e.key)).size).toBe(invokes.length);
+    expect(new Set(invokes.map((e) => e.traceparent)).size).toBe(invokes.length);
+    const first = target.lastRequests()[0]!;
+    expect(first.method).toBe('POST');
+    expect(first.url).toMatch(/^\/orders\/\d+\?p=closed$/);
+    expect(JSON.parse(first.body).order).toMatch(/^[0-9a-f-]{36}$/);
+    const h = target.lastHeaders()[0]!;
+    expect(h['idempotency-key']).toBe(JSON.parse(first.body).order);
+    expect(h['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(result.phases[0]!.requests).toBeGreaterThan(30);
+    expect(result.phases[0]!.errors).toBe(0);
+  });
+
   it('records timeouts at the timeout value as errors, and history says unknown (info)', async () => {
     const target = await server(() => ({ delayMs: 10_000 }));
     const history: HistoryEvent[] = [];

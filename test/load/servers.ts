@@ -7,8 +7,10 @@ export interface TestServer {
   url: string;
   /** Requests the server has received. */
   received: () => number;
-  /** Headers of the last few requests (bounded). */
+  /** Headers of the first few requests (bounded). */
   lastHeaders: () => http.IncomingHttpHeaders[];
+  /** Method, URL and body of the first few requests (bounded). */
+  lastRequests: () => Array<{ method: string; url: string; body: string }>;
   close: () => Promise<void>;
 }
 
@@ -20,12 +22,16 @@ export async function startServer(behaviour: (sinceStartMs: number, req: http.In
   const t0 = performance.now();
   let received = 0;
   const headers: http.IncomingHttpHeaders[] = [];
+  const requests: Array<{ method: string; url: string; body: string }> = [];
   const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     received++;
     if (headers.length < 50) headers.push(req.headers);
-    req.resume();
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
     req.on('end', () => {
+      if (requests.length < 50) requests.push({ method: req.method ?? '', url: req.url ?? '', body });
       const now = performance.now() - t0;
       const b = behaviour(now, req);
       const wait = Math.max(b.delayMs ?? 0, (b.holdUntilMs ?? 0) - now);
@@ -51,6 +57,7 @@ export async function startServer(behaviour: (sinceStartMs: number, req: http.In
     url: `http://127.0.0.1:${port}`,
     received: () => received,
     lastHeaders: () => headers,
+    lastRequests: () => requests,
     close: async () => {
       for (const t of timers) clearTimeout(t);
       server.closeAllConnections();
