@@ -75,11 +75,11 @@ describe('latency', () => {
     const first = await c.rtt('ping');
     expect(first.data).toBe('ping');
     expect(first.ms).toBeGreaterThanOrEqual(100);
-    expect(first.ms).toBeLessThan(250);
+    expect(first.ms).toBeLessThan(400);
     await addToxic({ type: 'latency', stream: 'upstream', attributes: { latency: 50 } });
     const both = await c.rtt('pong');
     expect(both.ms).toBeGreaterThanOrEqual(150);
-    expect(both.ms).toBeLessThan(350);
+    expect(both.ms).toBeLessThan(500);
   });
 
   it('jitter stays within latency ± jitter', async () => {
@@ -89,18 +89,18 @@ describe('latency', () => {
     for (let i = 0; i < 5; i++) {
       const r = await c.rtt(`j${i}`);
       expect(r.ms).toBeGreaterThanOrEqual(30);
-      expect(r.ms).toBeLessThan(250);
+      expect(r.ms).toBeLessThan(400);
     }
   });
 
   it('takes effect on an open connection when added, and stops when removed', async () => {
     const port = await echoProxy();
     const c = await client(port);
-    expect((await c.rtt('a')).ms).toBeLessThan(80);
-    await addToxic({ type: 'latency', name: 'lag', attributes: { latency: 120 } });
-    expect((await c.rtt('b')).ms).toBeGreaterThanOrEqual(120);
+    expect((await c.rtt('a')).ms).toBeLessThan(250);
+    await addToxic({ type: 'latency', name: 'lag', attributes: { latency: 400 } });
+    expect((await c.rtt('b')).ms).toBeGreaterThanOrEqual(400);
     await rawRequest(server.url, 'DELETE', '/proxies/p/toxics/lag');
-    expect((await c.rtt('c')).ms).toBeLessThan(80);
+    expect((await c.rtt('c')).ms).toBeLessThan(250);
   });
 
   it('removing the toxic delivers the bytes it was holding at once, none lost', async () => {
@@ -118,9 +118,9 @@ describe('latency', () => {
 
   it('toxicity 0 never applies', async () => {
     const port = await echoProxy();
-    await addToxic({ type: 'latency', toxicity: 0, attributes: { latency: 500 } });
+    await addToxic({ type: 'latency', toxicity: 0, attributes: { latency: 1000 } });
     const c = await client(port);
-    expect((await c.rtt('fast')).ms).toBeLessThan(200);
+    expect((await c.rtt('fast')).ms).toBeLessThan(500);
   });
 });
 
@@ -229,13 +229,13 @@ describe('timeout', () => {
 describe('slow_close', () => {
   it('delivers data promptly but delays the close', async () => {
     const port = await proxyTo(await sender(Buffer.from('bye')));
-    await addToxic({ type: 'slow_close', attributes: { delay: 300 } });
+    await addToxic({ type: 'slow_close', attributes: { delay: 600 } });
     const socket = await dial(port);
     const start = performance.now();
     const r = await readAll(socket);
     expect(r.data.toString()).toBe('bye');
-    expect(r.chunks[0]!.at - start).toBeLessThan(200);
-    expect(r.endedAt - start).toBeGreaterThanOrEqual(300);
+    expect(r.chunks[0]!.at - start).toBeLessThan(400);
+    expect(r.endedAt - start).toBeGreaterThanOrEqual(600);
   });
 });
 
