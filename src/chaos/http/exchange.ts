@@ -65,6 +65,8 @@ interface Exchange {
   faults: string[];
   // Response side
   out: Buffer[];
+  /** Bytes of `out` that came from upstream (counted against OUT_HELD_MAX). */
+  outHeld: number;
   outDone: boolean;
   gate: NodeJS.Timeout | null;
   gated: boolean;
@@ -83,6 +85,8 @@ interface Exchange {
 }
 
 const COPY_TIMEOUT_MS = 30_000;
+// Response bytes held for a later turn before upstream reads pause.
+const OUT_HELD_MAX = 1024 * 1024;
 
 /** One caller connection's HTTP engine. Feed it through {@link ExchangeEngine.requestSink}. */
 export class ExchangeEngine {
@@ -99,6 +103,8 @@ export class ExchangeEngine {
   private upstreamFinished = false;
   private callerOutEnded = false;
   private callerBlocked = false;
+  private upstreamPaused = false;
+  private outHeld = 0;
   private upstreamBlocked = false;
   private upstreamIgnored = false;
   private torn = false;
@@ -247,6 +253,7 @@ export class ExchangeEngine {
       timer: null,
       faults: [],
       out: [],
+      outHeld: 0,
       outDone: false,
       gate: null,
       gated: false,
@@ -310,6 +317,8 @@ export class ExchangeEngine {
       this.buffered -= ex.chunkBytes;
       ex.chunks = [];
       ex.state = 'swallow';
+      this.outHeld -= ex.outHeld;
+      ex.outHeld = 0;
       ex.out = [answer];
       ex.status = err.status;
       ex.outDone = true;
@@ -344,6 +353,7 @@ export class ExchangeEngine {
       timer: null,
       faults: [],
       out: [answer],
+      outHeld: 0,
       outDone: true,
       gate: null,
       gated: false,
@@ -774,18 +784,37 @@ export class ExchangeEngine {
   private appendOut(ex: Exchange, chunk: Buffer): void {
     if (chunk.length === 0) return;
     if (ex === this.outQueue[0] && ex.gate === null && ex.out.length === 0) this.writeCaller(chunk);
-    else ex.out.push(chunk);
+    else {
+      // Held back (delayed response, or an earlier exchange still owes its answer): bounded.
+      ex.out.push(chunk);
+      ex.outHeld += chunk.length;
+      this.outHeld += chunk.length;
+      this.updateUpstreamFlow();
+    }
   }
 
   private writeCaller(chunk: Buffer): void {
     if (this.callerOutEnded) return;
     if (!this.io.caller.write(chunk) && !this.callerBlocked) {
       this.callerBlocked = true;
-      this.io.upstream.pause();
+      this.updateUpstreamFlow();
       this.io.caller.onDrain(() => {
         this.callerBlocked = false;
-        if (!this.io.upstream.destroyed) this.io.upstream.resume();
+        this.updateUpstreamFlow();
       });
+    }
+  }
+
+  /** Reads upstream only while the caller keeps up and held-back output stays under its cap. */
+  private updateUpstreamFlow(): void {
+    const up = this.io.upstream;
+    const pause = this.callerBlocked || this.outHeld > OUT_HELD_MAX;
+    if (pause && !this.upstreamPaused) {
+      this.upstreamPaused = true;
+      up.pause();
+    } else if (!pause && this.upstreamPaused) {
+      this.upstreamPaused = false;
+      if (!up.destroyed) up.resume();
     }
   }
 
@@ -797,7 +826,10 @@ export class ExchangeEngine {
       if (ex.out.length > 0) {
         const pending = ex.out;
         ex.out = [];
+        this.outHeld -= ex.outHeld;
+        ex.outHeld = 0;
         for (const c of pending) this.writeCaller(c);
+        this.updateUpstreamFlow();
       }
       if (!ex.outDone) {
         // A hang can only end when the caller gives up; once it has closed its side, release the

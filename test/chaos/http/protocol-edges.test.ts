@@ -191,6 +191,22 @@ describe('framing corner cases', () => {
   });
 });
 
+describe('held-back responses', () => {
+  it('a large response delayed by http_latency arrives whole (upstream reads pause while it is held)', async () => {
+    const big = Buffer.alloc(6 * 1024 * 1024, 97);
+    const { server, port } = await setup((_req, res) => {
+      res.writeHead(200, { 'content-length': big.length });
+      res.end(big);
+    });
+    await addToxic(server, 'edge', { type: 'http_latency', attributes: { latency: 300 } });
+    const t = Date.now();
+    const r = await send(port, { timeoutMs: 20_000 });
+    expect(Date.now() - t).toBeGreaterThanOrEqual(295);
+    expect('status' in r && r.body.length).toBe(big.length);
+    expect('status' in r && r.body === big.toString()).toBe(true);
+  });
+});
+
 describe('errors in the middle of a pipeline', () => {
   it('an upgrade the proxy answers itself does not switch protocols: the next request is served', async () => {
     const { upstream, server, port } = await setup();
