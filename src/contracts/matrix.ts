@@ -95,9 +95,9 @@ function judge(record: VerificationRecord | undefined, pactHash: string): { outc
 }
 
 /**
- * Can `pacticipant` at `version` be deployed? As a consumer: each of its pacts at that version must be
- * verified ok by the provider version it will meet (`to[provider]`, else the provider's latest verified
- * version). As a provider: the pact of each consumer (`to[consumer]`'s version, else the committed one)
+ * Can `pacticipant` at `version` be deployed? As a consumer: each of its pacts at that version (its
+ * committed unversioned pacts when none is stamped with that version) must be verified ok by the
+ * provider version it will meet (`to[provider]`, else the provider's latest verified version). As a provider: the pact of each consumer (`to[consumer]`'s version, else the committed one)
  * must be verified ok by this version. Any failure → `verified-failed`; else any gap → `never-verified`.
  * Throws `config` when the name appears in no pact and no record.
  */
@@ -124,6 +124,15 @@ export function canIDeploy(pacts: readonly PactFile[], records: readonly Verific
     for (const x of r.results) {
       if (x.consumer === pacticipant && (x.consumerVersion === version || x.pactHash === version)) {
         mine.set(`${r.provider}|${x.pactHash}`, { provider: r.provider, pactHash: x.pactHash, consumerVersion: x.consumerVersion });
+      }
+    }
+  }
+  if (mine.size === 0) {
+    // Unversioned committed pacts (identified by their content hash only) are the pacts of the
+    // version being deployed: in a monorepo, what is committed is what ships.
+    for (const p of pacts) {
+      if (p.consumer === pacticipant && p.consumerVersion === p.contentHash) {
+        mine.set(`${p.provider}|${p.contentHash}`, { provider: p.provider, pactHash: p.contentHash, consumerVersion: version });
       }
     }
   }

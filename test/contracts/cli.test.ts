@@ -89,6 +89,9 @@ describe('agentcheck contracts verify', () => {
     expect(r.stdout).toContain("✗ planner → payments: 1 of 1 interaction(s) failed");
     expect(r.stdout).toContain('$.chargeId: expected "ch_1" (matcher: type), got (missing)');
     expect(r.stdout).toContain("hint: the provider sends 'charge_id' instead: was 'chargeId' renamed?");
+    // Pact's own output is kept out of the report, in the log.
+    expect(r.stdout).not.toContain('Verifying a pact between');
+    expect(await readFile(path.join(out, 'pact-verifier.log'), 'utf8')).toContain('Verifying a pact between');
     const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<failure[^>]*>[\s\S]*\$\.chargeId/);
   });
@@ -106,6 +109,16 @@ describe('agentcheck contracts verify', () => {
     expect(matrix.code).toBe(0);
     expect(matrix.stdout).toMatch(/planner\s+sha256:\w+\s+payments\s+1\.1\.0\s+verified-failed/);
     expect(matrix.stdout).toMatch(/planner\s+sha256:\w+\s+payments\s+1\.0\.0\s+verified-ok/);
+  });
+
+  it('--json prints only the verification as JSON', async () => {
+    const r = await cli([
+      'contracts', 'verify', '--scenario', path.join(tmp, 'renamed.yaml'), '--provider', 'payments',
+      '--state-handlers', 'test/contracts/team/states.ts', '--provider-version', '1.1.0', '--out', path.join(tmp, 'json-out'), '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const parsed = JSON.parse(r.stdout);
+    expect(parsed.providers[0].pacts[0].interactions[0].mismatches[0]).toMatchObject({ path: '$.chargeId', kind: 'body' });
   });
 
   it('a provider that fails to start exits 3 with its output', async () => {

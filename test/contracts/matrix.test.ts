@@ -110,6 +110,14 @@ describe('canIDeploy', () => {
     expect(canIDeploy(committed, records, { pacticipant: 'payments', version: 'a', to: { planner: '1' } }).outcome).toBe('verified-ok');
   });
 
+  it('committed unversioned pacts count as the pacts of the version being deployed', () => {
+    const unversioned = pact('planner', 'payments', ['charge']);
+    const recs = [record('payments', 'a', [{ p: unversioned, success: true, at: '2026-01-01T00:00:00Z' }])];
+    const r = canIDeploy([unversioned], recs, { pacticipant: 'planner', version: '7.0.0' });
+    expect(r.outcome).toBe('verified-ok');
+    expect(r.checks).toEqual([expect.objectContaining({ consumerVersion: '7.0.0', provider: 'payments', providerVersion: 'a' })]);
+  });
+
   it('an unknown consumer version is never verified; an unknown name is a configuration error', () => {
     expect(canIDeploy(committed, records, { pacticipant: 'planner', version: '9' }).outcome).toBe('never-verified');
     expect(() => canIDeploy(committed, records, { pacticipant: 'ghost', version: '1' })).toThrow(/'ghost' appears in no pact file/);

@@ -43,6 +43,8 @@ export interface ContractsVerifyFlags {
   out?: string;
   records?: string;
   messageTimeout?: number;
+  /** Also print Pact's own verifier output (on stderr). */
+  pactOutput?: boolean;
   json?: boolean;
 }
 
@@ -87,41 +89,44 @@ export async function contractsVerifyCommand(flags: ContractsVerifyFlags, io: Co
     throw new AgentcheckError('usage', `--include-wip-since expects a date like 2026-01-31, got '${flags.includeWipSince}'`);
   }
 
-  const [{ verifyContracts }, { writeRecords }, { renderVerification, verificationRunReport }, { loadStateHandlers }, { writeReports }] = await Promise.all([
-    import('../../contracts/verify.js'),
+  const [{ runVerifyJobIsolated }, { writeRecords }, { renderVerification, verificationRunReport }, { writeReports }] = await Promise.all([
+    import('../../contracts/verify-job.js'),
     import('../../contracts/records.js'),
     import('../../contracts/report.js'),
-    import('../../contracts/load-handlers.js'),
     import('../../report/write.js'),
   ]);
-  const scenario = flags.scenario ? await (await import('../../scenario/load.js')).loadScenarioFile(flags.scenario) : undefined;
-  const stateHandlers = flags.stateHandlers ? await loadStateHandlers(flags.stateHandlers) : undefined;
   const out = flags.out ?? DEFAULT_CONTRACTS_OUT;
+  const pactLog = path.join(out, 'pact-verifier.log');
 
-  const verification = await verifyContracts({
-    pactsDir: flags.pacts ?? 'pacts',
-    ...(flags.provider ? { provider: flags.provider } : {}),
-    ...(flags.providerBaseUrl ? { providerBaseUrl: flags.providerBaseUrl } : {}),
-    ...(scenario ? { scenario } : {}),
-    ...(stateHandlers ? { stateHandlers, handlersSource: flags.stateHandlers } : {}),
-    ...(flags.stateChangeUrl ? { stateChangeUrl: flags.stateChangeUrl } : {}),
-    ...(flags.providerVersion ? { providerVersion: flags.providerVersion } : {}),
-    ...(flags.messageTimeout !== undefined ? { messageTimeoutMs: flags.messageTimeout } : {}),
-    logDir: path.join(out, 'logs'),
-    ...(flags.brokerUrl
-      ? {
-          broker: {
-            url: flags.brokerUrl,
-            ...(flags.brokerToken ? { token: flags.brokerToken } : {}),
-            ...(flags.consumerVersionSelectors ? { consumerVersionSelectors: parseSelectors(flags.consumerVersionSelectors) } : {}),
-            ...(flags.enablePending ? { enablePending: true } : {}),
-            ...(flags.includeWipSince ? { includeWipPactsSince: flags.includeWipSince } : {}),
-            ...(flags.publish ? { publish: true } : {}),
-            ...(flags.providerBranch ? { providerVersionBranch: flags.providerBranch } : {}),
-          },
-        }
-      : {}),
-  });
+  // Pact's native verifier writes its own output to stdout; a worker process keeps it in
+  // pact-verifier.log (and out of --json), so the terminal shows agentcheck's report only.
+  const verification = await runVerifyJobIsolated(
+    {
+      pactsDir: flags.pacts ?? 'pacts',
+      ...(flags.provider ? { provider: flags.provider } : {}),
+      ...(flags.providerBaseUrl ? { providerBaseUrl: flags.providerBaseUrl } : {}),
+      ...(flags.scenario ? { scenarioFile: flags.scenario } : {}),
+      ...(flags.stateHandlers ? { stateHandlersFile: flags.stateHandlers } : {}),
+      ...(flags.stateChangeUrl ? { stateChangeUrl: flags.stateChangeUrl } : {}),
+      ...(flags.providerVersion ? { providerVersion: flags.providerVersion } : {}),
+      ...(flags.messageTimeout !== undefined ? { messageTimeoutMs: flags.messageTimeout } : {}),
+      logDir: path.join(out, 'logs'),
+      ...(flags.brokerUrl
+        ? {
+            broker: {
+              url: flags.brokerUrl,
+              ...(flags.brokerToken ? { token: flags.brokerToken } : {}),
+              ...(flags.consumerVersionSelectors ? { consumerVersionSelectors: parseSelectors(flags.consumerVersionSelectors) } : {}),
+              ...(flags.enablePending ? { enablePending: true } : {}),
+              ...(flags.includeWipSince ? { includeWipPactsSince: flags.includeWipSince } : {}),
+              ...(flags.publish ? { publish: true } : {}),
+              ...(flags.providerBranch ? { providerVersionBranch: flags.providerBranch } : {}),
+            },
+          }
+        : {}),
+    },
+    { logFile: pactLog, ...(flags.pactOutput ? { echo: process.stderr } : {}) },
+  );
 
   const report = verificationRunReport(verification, startedAt, flags.scenario ?? flags.providerBaseUrl);
   const paths = await writeReports(report, out, ['json', 'junit', 'markdown']);
@@ -133,9 +138,8 @@ export async function contractsVerifyCommand(flags: ContractsVerifyFlags, io: Co
 
   if (flags.json) io.stdout(`${JSON.stringify(verification, null, 2)}\n`);
   else {
-    // The native verifier has printed Pact's own output above; this is agentcheck's reading of it.
-    io.stdout(`\n── agentcheck contracts verify ──\n${renderVerification(verification)}`);
-    io.stdout(`reports: ${[paths.json, paths.junit, paths.markdown, detail].filter(Boolean).join(', ')}\n`);
+    io.stdout(renderVerification(verification));
+    io.stdout(`reports: ${[paths.json, paths.junit, paths.markdown, detail].filter(Boolean).join(', ')}; Pact's own output: ${pactLog}\n`);
     if (records.length) io.stdout(`verification records: ${records.join(', ')}\n`);
   }
   if (verification.status === 'error') return ExitCode.Environment;
@@ -249,6 +253,7 @@ export const registerContracts: RegisterCommand = (program, run) => {
     .option('--message-timeout <ms>', 'how long to wait for a provider to send a message (default 5000)', positiveInt('--message-timeout'))
     .option('--out <dir>', `report folder (default: ${DEFAULT_CONTRACTS_OUT})`)
     .option('--records <dir>', `where verification records go (default: <out>/verifications)`)
+    .option('--pact-output', "also print Pact's own verifier output (on stderr; it is always kept in <out>/pact-verifier.log)")
     .option('--json', 'print the verification as JSON instead of the text report')
     .action(run(async (flags: ContractsVerifyFlags) => contractsVerifyCommand(flags)));
 
