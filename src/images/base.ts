@@ -12,7 +12,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AgentcheckError } from '../errors.js';
-import { buildImage, imageLabels, IMAGE_KEY_LABEL, IMAGE_KIND_LABEL } from './build.js';
+import { buildImage, imageLabels, removeReplaced, IMAGE_KEY_LABEL, IMAGE_KIND_LABEL } from './build.js';
 import type { Docker } from './engine.js';
 import { tarStream, type TarEntry } from './tar.js';
 
@@ -162,5 +162,6 @@ export async function buildBaseImage(docker: Docker, options: BuildBaseOptions &
     ...(options.onLine ? { onLine: options.onLine } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  await removeReplaced(docker, existing, built.id);
   return { tag, id: built.id, built: true, nodeVersion, files: files.map((f) => f.source) };
 }

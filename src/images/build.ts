@@ -100,6 +100,7 @@ export async function buildImage(docker: Docker, context: Readable, options: Bui
   }
   if (partial) log.push(partial);
   if (failure !== undefined) {
+    await removeIntermediates(docker, log);
     throw new AgentcheckError('environment', `${what} failed to build: ${failure}\n--- last lines of the build ---\n${logTail(log)}`,
       'fix the step shown above; an image named in FROM must exist locally when no registry is reachable');
   }
@@ -140,4 +141,25 @@ export function contentKey(
     h.update('\n');
   }
   return h.digest('hex').slice(0, 32);
+}
+
+/**
+ * Removes the image a rebuild replaced (now untagged), so repeated builds do not pile up
+ * dangling images. Never forced: an image still used by a container or another image stays.
+ */
+export async function removeReplaced(docker: Docker, previous: { id: string } | undefined, current: string): Promise<void> {
+  if (!previous || previous.id === current) return;
+  await docker.getImage(previous.id).remove().catch(() => undefined);
+}
+
+/**
+ * After a failed build, removes the untagged layer images its steps left (the legacy builder
+ * keeps them as cache). Tagged images, such as the FROM image, are never touched.
+ */
+async function removeIntermediates(docker: Docker, log: string[]): Promise<void> {
+  const ids = log.map((line) => /^\s*---> ([0-9a-f]{12,64})\s*$/.exec(line)?.[1]).filter((id): id is string => id !== undefined);
+  for (const id of ids.reverse()) {
+    const info = await docker.getImage(id).inspect().catch(() => undefined);
+    if (info && (info.RepoTags ?? []).length === 0) await docker.getImage(id).remove().catch(() => undefined);
+  }
 }

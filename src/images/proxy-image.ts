@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { AgentcheckError } from '../errors.js';
-import { buildImage, contentKey, imageLabels, IMAGE_KEY_LABEL, IMAGE_KIND_LABEL } from './build.js';
+import { buildImage, contentKey, imageLabels, removeReplaced, IMAGE_KEY_LABEL, IMAGE_KIND_LABEL } from './build.js';
 import type { Docker } from './engine.js';
 import { builtPackageRoot } from './package-root.js';
 import { runOnce } from './run-once.js';
@@ -101,6 +101,7 @@ export async function buildProxyImage(docker: Docker, options: AppImageOptions =
     ...(options.onLine ? { onLine: options.onLine } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  await removeReplaced(docker, existing, built.id);
   const check = await runOnce(docker, tag, ['/app/bin/agentcheck.js', '--version'], { entrypoint: ['node'], timeoutMs: 30_000 });
   if (check.exitCode !== 0) {
     await docker.getImage(tag).remove({ force: true }).catch(() => undefined);

@@ -6,7 +6,7 @@
  * folder mounted over `/scenario`.
  */
 import path from 'node:path';
-import { buildImage, contentKey, imageLabels, IMAGE_KEY_LABEL, IMAGE_KIND_LABEL } from './build.js';
+import { buildImage, contentKey, imageLabels, removeReplaced, IMAGE_KEY_LABEL, IMAGE_KIND_LABEL } from './build.js';
 import type { Docker } from './engine.js';
 import { packageRoot } from './package-root.js';
 import { requireBase, treeEntries, type AppImageOptions, type ImageResult } from './proxy-image.js';
@@ -35,5 +35,6 @@ export async function buildTeamImage(docker: Docker, options: AppImageOptions = 
     ...(options.onLine ? { onLine: options.onLine } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  await removeReplaced(docker, existing, built.id);
   return { tag, id: built.id, built: true, bytes: files.reduce((n, f) => n + f.size, 0) };
 }

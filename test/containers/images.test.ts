@@ -74,6 +74,8 @@ describe.skipIf(!engineAvailable)('agentcheck images', () => {
     const e = await engine();
     await buildBaseImage(e.docker, { engineArchitecture: e.architecture });
     const tag = 'agentcheck/test-broken:latest';
+    const dangling = async () => (await e.docker.listImages({ filters: JSON.stringify({ dangling: ['true'] }) })).map((i) => i.Id).sort();
+    const danglingBefore = await dangling();
     const err = await buildImage(e.docker, tarStream(await contextEntries(path.join(fixtures, 'broken-build'))), { tag, what: 'the broken fixture' }).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(AgentcheckError);
     const ae = err as AgentcheckError;
@@ -82,6 +84,8 @@ describe.skipIf(!engineAvailable)('agentcheck images', () => {
     expect(ae.message).toContain('--- last lines of the build ---');
     expect(ae.message).toContain('step output before failing');
     await expect(e.docker.getImage(tag).inspect()).rejects.toThrow();
+    // The steps that succeeded before the failure leave no untagged layer images behind.
+    expect(await dangling()).toEqual(danglingBefore);
   });
 
   it('`agentcheck images build` through the real CLI prints one line per image and exits 0', () => {
