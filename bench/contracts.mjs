@@ -5,6 +5,9 @@
 // ratio of verification time (provider start-up excluded on both sides).
 //
 //   npm run build && node bench/contracts.mjs
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Verifier } from '@pact-foundation/pact';
@@ -119,8 +122,23 @@ async function agentcheckVerification() {
   await team.stop();
 }
 
+/** The real CLI, for information: adds two Node start-ups (command and verifier worker) and module loading. */
+async function cliVerification() {
+  const out = await mkdtemp(path.join(os.tmpdir(), 'agentcheck-bench-'));
+  const t0 = performance.now();
+  const stdout = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [path.join(ROOT, 'bin', 'agentcheck.js'), 'contracts', 'verify', '--scenario', 'scenarios/order-fulfilment.yaml',
+      '--state-handlers', 'test/contracts/team/states.ts', '--provider-version', 'bench', '--out', out, '--json'], { cwd: ROOT, maxBuffer: 64 << 20 },
+    (err, so) => (err ? reject(err) : resolve(so))));
+  const wall = performance.now() - t0;
+  await rm(out, { recursive: true, force: true });
+  const v = JSON.parse(stdout);
+  return { wall, startMs: v.providers.reduce((s, p) => s + p.startMs, 0), verifyMs: v.providers.reduce((s, p) => s + p.verifyMs, 0) };
+}
+
 const direct = await directVerification();
 const ours = await agentcheckVerification();
+const viaCli = await cliVerification();
 
 const directMs = direct.reduce((s, r) => s + r.ms, 0);
 const oursVerifyMs = ours.providers.reduce((s, r) => s + r.verifyMs, 0);
@@ -137,3 +155,6 @@ console.log(`total       ${directMs.toFixed(0).padStart(17)} ms ${oursVerifyMs.t
 console.log(`agentcheck wall time ${ours.wall.toFixed(0)} ms, of which beyond provider start-up ${oursBeyondStart.toFixed(0)} ms`);
 console.log(`ratio (agentcheck beyond start-up / Pact Verifier direct): ${(oursBeyondStart / directMs).toFixed(3)}  (goal ≤ 1.10)`);
 console.log(`ratio (verifier time only): ${(oursVerifyMs / directMs).toFixed(3)}`);
+console.log(`for information, the CLI process (node bin/agentcheck.js contracts verify --json): wall ${viaCli.wall.toFixed(0)} ms, ` +
+  `provider start-up ${viaCli.startMs.toFixed(0)} ms, verifier ${viaCli.verifyMs.toFixed(0)} ms, ` +
+  `process start-up and module loading ${(viaCli.wall - viaCli.startMs - viaCli.verifyMs).toFixed(0)} ms`);
