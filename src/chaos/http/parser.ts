@@ -89,6 +89,7 @@ const enum S {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NO_BYTES = Buffer.alloc(0);
 const VERSION = /^HTTP\/1\.[01]$/;
 
 /** Case-insensitive lookup of the first value of header `name`. */
@@ -112,18 +113,16 @@ export function headerTokens(headers: HeaderList, name: string): string[] {
   return out;
 }
 
-function indexOfHeadEnd(buf: Buffer, from: number): number {
-  return buf.indexOf('\r\n\r\n', from, 'latin1');
-}
-
 /**
  * An incremental parser for one direction of one connection (`'request'` for what a client
  * sends, `'response'` for what a server sends). Feed it with {@link HttpParser.push}.
  */
 export class HttpParser<H extends HttpHead = HttpHead> {
   private state = S.Head;
-  private headBuf: Buffer | null = null;
-  private headScanFrom = 0;
+  private headParts: Buffer[] = [];
+  private headLen = 0;
+  private leadLen = 0;
+  private headTail: Buffer = NO_BYTES;
   private left = 0;
   private lineLen = 0;
   private lineText = '';
@@ -148,7 +147,7 @@ export class HttpParser<H extends HttpHead = HttpHead> {
 
   /** True while waiting for the next message's first byte (nothing half-parsed). */
   get idle(): boolean {
-    return this.state === S.Head && this.headBuf === null;
+    return this.state === S.Head && this.headLen === 0;
   }
 
   /** True once the parser has switched to an opaque tunnel. */
@@ -180,8 +179,8 @@ export class HttpParser<H extends HttpHead = HttpHead> {
     if (this.state === S.Dead) return;
     const queued = this.state === S.Paused ? this.pending : [];
     this.pending = [];
-    const partial = this.headBuf;
-    this.headBuf = null;
+    const partial = this.headParts.length > 0 ? Buffer.concat(this.headParts) : null;
+    this.resetHead();
     this.state = S.Tunnel;
     if (partial && partial.length > 0) this.handlers.onTunnel(partial);
     for (const b of queued) this.handlers.onTunnel(b);
@@ -198,7 +197,7 @@ export class HttpParser<H extends HttpHead = HttpHead> {
         this.handlers.onEnd();
         return true;
       case S.Head:
-        return this.headBuf === null;
+        return this.headLen === 0;
       case S.Paused:
       case S.Tunnel:
       case S.Dead:
@@ -276,47 +275,50 @@ export class HttpParser<H extends HttpHead = HttpHead> {
 
   private fail(message: string, status: 400 | 431 = 400): void {
     this.state = S.Dead;
-    this.headBuf = null;
+    this.resetHead();
     this.pending = [];
     this.handlers.onError(new HttpParseError(message, status));
   }
 
   private readHead(chunk: Buffer, pos: number): number {
-    let buf: Buffer;
-    let base: number;
-    if (this.headBuf === null) {
-      buf = chunk;
-      base = pos;
-      this.headScanFrom = pos;
-    } else {
-      buf = Buffer.concat([this.headBuf, chunk.subarray(pos)]);
-      base = 0;
+    // Empty lines before a start line are allowed (RFC 9112 §2.2); they ride along in head.raw.
+    let from = pos;
+    if (this.headLen === this.leadLen) {
+      // Byte-wise, so an empty line split across two reads is still recognised.
+      while (from < chunk.length && (chunk[from] === 13 || chunk[from] === 10)) from++;
     }
-    // Empty lines before a request line are allowed (RFC 9112 §2.2); they ride along in head.raw.
-    let start = base;
-    while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
-    const found = indexOfHeadEnd(buf, Math.max(start, this.headScanFrom));
-    if (found < 0) {
-      if (buf.length - base > this.maxHead) {
+    // A head split over many small reads is kept as a list and only the new bytes are scanned
+    // (plus the last 3 of before, for a terminator that straddles two reads): linear, not quadratic.
+    let end = -1;
+    if (this.headTail.length > 0) {
+      const joint = Buffer.concat([this.headTail, chunk.subarray(from, from + 3)]);
+      const j = joint.indexOf('\r\n\r\n', 0, 'latin1');
+      if (j >= 0) end = from + j + 4 - this.headTail.length;
+    }
+    if (end < 0) {
+      const k = chunk.indexOf('\r\n\r\n', from, 'latin1');
+      if (k >= 0) end = k + 4;
+    }
+    if (end < 0) {
+      this.leadLen += from - pos;
+      this.headParts.push(chunk.subarray(pos));
+      this.headLen += chunk.length - pos;
+      if (this.headLen - this.leadLen > this.maxHead) {
         this.fail('header section too large', 431);
         return chunk.length;
       }
-      this.headBuf = this.headBuf === null ? buf.subarray(base) : buf;
-      // Keep the last 3 bytes in the next scan: the terminator may straddle two chunks.
-      this.headScanFrom = Math.max(0, this.headBuf.length - 3);
+      const content = chunk.subarray(from);
+      this.headTail = content.length >= 3 ? content.subarray(content.length - 3) : Buffer.concat([this.headTail, content]).subarray(-3);
       return chunk.length;
     }
-    const end = found + 4;
-    if (end - base > this.maxHead) {
+    const lead = this.leadLen + (from - pos);
+    const raw = this.headParts.length === 0 ? chunk.subarray(pos, end) : Buffer.concat([...this.headParts, chunk.subarray(pos, end)]);
+    this.resetHead();
+    if (raw.length - lead > this.maxHead) {
       this.fail('header section too large', 431);
       return chunk.length;
     }
-    const raw = buf.subarray(base, end);
-    const consumedFromChunk = this.headBuf === null ? end : end - this.headBuf.length + pos;
-    this.headBuf = null;
-    this.headScanFrom = 0;
-    const text = buf.toString('latin1', start, found);
-    const head = this.parseHead(text, raw);
+    const head = this.parseHead(raw.toString('latin1', lead, raw.length - 4), raw);
     if (!head) return chunk.length;
     this.beginBody(head);
     this.handlers.onHead(head);
@@ -325,7 +327,14 @@ export class HttpParser<H extends HttpHead = HttpHead> {
       this.handlers.onEnd();
       this.state = S.Tunnel;
     }
-    return consumedFromChunk;
+    return end;
+  }
+
+  private resetHead(): void {
+    this.headParts = [];
+    this.headLen = 0;
+    this.leadLen = 0;
+    this.headTail = NO_BYTES;
   }
 
   private parseHead(text: string, raw: Buffer): H | null {

@@ -108,6 +108,27 @@ describe('HttpParser: requests', () => {
     expect(out.errors).toEqual([{ message: 'header section too large', status: 431 }]);
   });
 
+  it('parses a head fed one byte at a time, empty lines first, in linear time', () => {
+    const big = 'X-Pad: ' + 'p'.repeat(60_000) + '\r\n';
+    const input = Buffer.from('\r\n\r\nPOST /slow HTTP/1.1\r\n' + big + 'Content-Length: 2\r\n\r\nok');
+    const { parser, out } = collect<RequestHead>('request');
+    const t = performance.now();
+    for (let i = 0; i < input.length; i++) parser.push(input.subarray(i, i + 1));
+    expect(performance.now() - t).toBeLessThan(5000);
+    expect(out.errors).toEqual([]);
+    expect(out.heads.map((h) => h.target)).toEqual(['/slow']);
+    expect(out.bodies.map(String)).toEqual(['ok']);
+    expect(Buffer.concat(out.raw).equals(input)).toBe(true);
+  });
+
+  it('answers 431 when a head fed in small reads grows past the limit', () => {
+    const { parser, out } = collect<RequestHead>('request');
+    const line = Buffer.from('X-A: ' + 'a'.repeat(995) + '\r\n');
+    parser.push(Buffer.from('GET / HTTP/1.1\r\n'));
+    for (let i = 0; i < 70 && out.errors.length === 0; i++) parser.push(line);
+    expect(out.errors).toEqual([{ message: 'header section too large', status: 431 }]);
+  });
+
   it('pauses after an upgrade request, then resumes or tunnels', () => {
     const tail = Buffer.from('GET /next HTTP/1.1\r\n\r\n');
     const up = Buffer.concat([Buffer.from('GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'), tail]);
