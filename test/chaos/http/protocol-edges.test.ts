@@ -283,3 +283,34 @@ describe('connection lifetime', () => {
     expect(records.map((r) => r.outcome)).toEqual(['closed']);
   });
 });
+
+describe('robustness', () => {
+  it('random and half-valid client bytes never crash the proxy (fast-check)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { upstream, server, port } = await setup();
+    await addToxic(server, 'edge', { type: 'duplicate', attributes: { copies: 1, match: { jsonrpc_method: 'x' } } });
+    await addToxic(server, 'edge', { type: 'http_latency', stream: 'upstream', attributes: { latency: 1, first: 5 } });
+    const fragments = fc.oneof(
+      fc.constantFrom(
+        'GET / HTTP/1.1\r\nHost: x\r\n\r\n',
+        'POST /mcp HTTP/1.1\r\nContent-Length: 30\r\n\r\n{"jsonrpc":"2.0","method":"x"}',
+        'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n',
+        'HEAD / HTTP/1.1\r\n\r\n',
+        '\r\n',
+        'GET / HTTP/1.1\r\nUpgrade: x\r\n\r\n',
+      ),
+      fc.string({ maxLength: 40 }),
+      fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a).toString('latin1')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fragments, { maxLength: 8 }), async (parts) => {
+        await raw(port, Buffer.from(parts.join(''), 'latin1'), () => false, 60);
+      }),
+      { numRuns: 40 },
+    );
+    const r = await send(port);
+    expect('status' in r && r.status).toBe(200);
+    expect(upstream.received.length).toBeGreaterThan(0);
+    expect(server.proxies.get('edge').enabled).toBe(true);
+  });
+});
