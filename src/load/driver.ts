@@ -9,14 +9,15 @@
  *   Latency is measured from the moment the request is built and written, which is autocannon's rule
  *   and the closed model's blind spot: while the target stalls, no new requests are sent, so the
  *   stall is seen by at most N requests (coordinated omission).
- * - OPEN model: a small scheduler of our own on `node:http` keep-alive agents, NOT autocannon.
+ * - OPEN model: a small scheduler of our own with a minimal keep-alive HTTP/1.1 client on `net`
+ *   sockets (`http1.ts`; `node:https` for https targets), NOT autocannon.
  *   autocannon's `overallRate` is a per-connection token bucket refilled once a second: requests go
  *   out in bursts at the start of each second and a connection waiting on a stalled response sends
  *   nothing, so there is no intended start time to measure from (its "correction" back-fills with a
  *   1 ms interval, which is not the schedule). Bending its client into an open model would mean
  *   driving its private `_doRequest`. Instead each arrival i of a phase has an intended start
  *   phaseStart + i / rate; it is sent at that time on any free socket (new sockets are opened while
- *   the target is slow, up to `maxSockets`; beyond that requests wait in the agent's queue, and that
+ *   the target is slow, up to `maxSockets`; beyond that requests wait in the pool's queue, and that
  *   wait is part of their latency), and its latency is measured from the intended start (wrk2's
  *   rule), so queueing behind a stalled target cannot be hidden.
  *
@@ -35,6 +36,7 @@ import { performance } from 'node:perf_hooks';
 import { createRng, type Rng } from '../chaos/rng.js';
 import { AgentcheckError } from '../errors.js';
 import { createLatencyHistogram, percentileMs, recordMs } from './histogram.js';
+import { Http1Pool } from './http1.js';
 import { judgeGenerator, ResourceMonitor, type GeneratorStats, type HealthLimits, type Validity } from './health.js';
 import { LatencyRecorder, toPhaseReports, type Outcome, type RecordedSeries } from './recorder.js';
 import type { PhaseReport, TimePoint } from '../report/model.js';
@@ -153,15 +155,15 @@ interface Pending {
   phase: string;
   startMs: number;
   done: boolean;
-  req?: http.ClientRequest;
+  abort?: () => void;
 }
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Classifies a finished request for the history. */
-function historyType(status: number | undefined, errorCode: string | undefined): 'ok' | 'fail' | 'info' {
+function historyType(status: number | undefined, errorCode: string | undefined, sent = true): 'ok' | 'fail' | 'info' {
   if (status !== undefined) return status < 400 ? 'ok' : status < 500 ? 'fail' : 'info';
-  return errorCode !== undefined && NOT_SENT.has(errorCode) ? 'fail' : 'info';
+  return !sent || (errorCode !== undefined && NOT_SENT.has(errorCode)) ? 'fail' : 'info';
 }
 
 /** Checks a TCP connection to the URL's host and port can be opened; throws an environment error (exit 3). */
@@ -307,6 +309,24 @@ abstract class BaseDriver implements LoadDriver {
     return { vars, key, traceparent, path: this.target.path.render(vars), headers, body: this.target.body?.render(vars) };
   }
 
+  private readonly headLine = (): string => ` HTTP/1.1\r\nHost: ${this.target.url.host}\r\nConnection: keep-alive\r\n`;
+  private headText: string | null = null;
+
+  /** A request's bytes on the wire (HTTP/1.1, keep-alive), built with one concatenation. */
+  protected requestBytes(r: ReturnType<BaseDriver['nextRequest']>): Buffer {
+    this.headText ??= this.headLine();
+    let text = `${this.target.method} ${r.path}${this.headText}`;
+    for (const k in r.headers) text += `${k}: ${r.headers[k]}\r\n`;
+    let body: Buffer | null = null;
+    if (r.body !== undefined) {
+      body = Buffer.from(r.body);
+      text += `Content-Length: ${body.length}\r\n`;
+    }
+    text += '\r\n';
+    const head = Buffer.from(text, 'latin1');
+    return body ? Buffer.concat([head, body]) : head;
+  }
+
   protected emit(event: HistoryEvent): void {
     const h = this.options.history;
     if (!h) return;
@@ -365,7 +385,10 @@ class OpenModelDriver extends BaseDriver {
   private timer: NodeJS.Timeout | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private readonly inFlight = new Map<number, Pending>();
-  private readonly agent: http.Agent;
+  /** Plain http: our own keep-alive pool (see http1.ts). */
+  private readonly pool: Http1Pool | null;
+  /** https: node's agent. */
+  private readonly agent: https.Agent | null;
   private readonly maxInFlight: number;
   private readonly lateness = createLatencyHistogram();
   private readonly toleranceMs: number;
@@ -380,8 +403,11 @@ class OpenModelDriver extends BaseDriver {
     this.rate = rate;
     this.maxInFlight = options.maxInFlight ?? 10_000;
     this.toleranceMs = options.limits?.lateToleranceMs ?? 10;
-    const agentOptions: http.AgentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 1024, scheduling: 'fifo' };
-    this.agent = this.target.url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    const maxSockets = options.maxSockets ?? 1024;
+    const u = this.target.url;
+    const secure = u.protocol === 'https:';
+    this.pool = secure ? null : new Http1Pool(u.hostname.replace(/^\[|\]$/g, ''), Number(u.port || 80), maxSockets);
+    this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets, scheduling: 'fifo' }) : null;
   }
 
   async start(): Promise<void> {
@@ -454,19 +480,28 @@ class OpenModelDriver extends BaseDriver {
     this.inFlight.set(p.seq, p);
     if (this.inFlight.size > this.inFlightPeak) this.inFlightPeak = this.inFlight.size;
     if (this.options.history) this.emit({ type: 'invoke', key: p.key, seq: p.seq, traceparent: p.traceparent, phase: p.phase, tMs: intendedMs });
+    this.sent++;
+    if (this.pool) {
+      const handle = this.pool.send({
+        buffer: this.requestBytes(r),
+        head: this.target.method === 'HEAD',
+        done: (status, err, sent) => this.complete(p, status, err, sent),
+      });
+      p.abort = handle.abort;
+      return;
+    }
+    // https: node's client (TLS handshakes dwarf the per-request overhead anyway).
     const u = this.target.url;
     const body = r.body !== undefined ? Buffer.from(r.body) : undefined;
     if (body) r.headers['Content-Length'] = String(body.length);
-    const mod = u.protocol === 'https:' ? https : http;
     let req: http.ClientRequest;
     try {
-      req = mod.request({ agent: this.agent, protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, method: this.target.method, path: r.path, headers: r.headers });
+      req = https.request({ agent: this.agent!, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, method: this.target.method, path: r.path, headers: r.headers });
     } catch (e) {
-      this.complete(p, undefined, e as NodeJS.ErrnoException);
+      this.complete(p, undefined, e as NodeJS.ErrnoException, false);
       return;
     }
-    p.req = req;
-    this.sent++;
+    p.abort = () => req.destroy();
     req.on('response', (res) => {
       res.on('end', () => this.complete(p, res.statusCode ?? 0));
       res.on('close', () => {
@@ -479,7 +514,7 @@ class OpenModelDriver extends BaseDriver {
     req.end(body);
   }
 
-  private complete(p: Pending, status: number | undefined, err?: NodeJS.ErrnoException): void {
+  private complete(p: Pending, status: number | undefined, err?: NodeJS.ErrnoException, sent = true): void {
     if (p.done) return;
     p.done = true;
     this.inFlight.delete(p.seq);
@@ -491,7 +526,7 @@ class OpenModelDriver extends BaseDriver {
       if (this.drained && this.inFlight.size === 0) this.drained();
       return;
     }
-    const type = historyType(status, err?.code);
+    const type = historyType(status, err?.code, sent);
     this.emit({
       type,
       key: p.key,
@@ -512,7 +547,7 @@ class OpenModelDriver extends BaseDriver {
       if (now - p.startMs < this.timeoutMs) break;
       p.done = true;
       this.inFlight.delete(p.seq);
-      p.req?.destroy();
+      p.abort?.();
       this.recorder.record(p.startMs, this.timeoutMs, 'timeout');
       this.emit({ type: 'info', key: p.key, seq: p.seq, traceparent: p.traceparent, phase: p.phase, tMs: now, latencyMs: this.timeoutMs, error: 'timeout' });
     }
@@ -533,7 +568,8 @@ class OpenModelDriver extends BaseDriver {
       if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
       this.drained = null;
       if (this.sweeper) clearInterval(this.sweeper);
-      this.agent.destroy();
+      this.agent?.destroy();
+      this.pool?.destroy();
     }
     return this.finishResult({
       arrivals: this.arrivals,
@@ -577,7 +613,6 @@ class ClosedModelDriver extends BaseDriver {
   private done: Promise<unknown> | null = null;
   private readonly inFlight = new Set<Pending>();
   private abandoned = 0;
-  private readonly head: string;
 
   constructor(
     options: LoadDriverOptions,
@@ -586,23 +621,13 @@ class ClosedModelDriver extends BaseDriver {
     private readonly connections: number,
   ) {
     super(options, rng, timeoutMs);
-    this.head = ` HTTP/1.1\r\nHost: ${this.target.url.host}\r\nConnection: keep-alive\r\n`;
   }
 
   /** One request as bytes, and its entry in flight. */
   private buildNext(): { entry: Pending; buffer: Buffer } {
     const r = this.nextRequest();
-    let text = `${this.target.method} ${r.path}${this.head}`;
-    for (const k in r.headers) text += `${k}: ${r.headers[k]}\r\n`;
-    let body: Buffer | null = null;
-    if (r.body !== undefined) {
-      body = Buffer.from(r.body);
-      text += `Content-Length: ${body.length}\r\n`;
-    }
-    text += '\r\n';
-    const head = Buffer.from(text, 'latin1');
     const entry: Pending = { seq: r.vars.seq, key: r.key, traceparent: r.traceparent, phase: r.vars.phase, startMs: this.elapsedMs(), done: false };
-    return { entry, buffer: body ? Buffer.concat([head, body]) : head };
+    return { entry, buffer: this.requestBytes(r) };
   }
 
   async start(): Promise<void> {
