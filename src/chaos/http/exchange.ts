@@ -233,10 +233,9 @@ export class ExchangeEngine {
     if (!up.write(chunk)) this.upstreamBlocked = true;
   }
 
-  private onRequestHead(head: RequestHead): void {
-    const n = ++this.count;
-    const ex: Exchange = {
-      id: `${this.connectionId}.${n}`,
+  private newExchange(head: RequestHead): Exchange {
+    return {
+      id: `${this.connectionId}.${++this.count}`,
       head,
       started: performance.now(),
       time: new Date().toISOString(),
@@ -270,6 +269,10 @@ export class ExchangeEngine {
       copies: null,
       finished: false,
     };
+  }
+
+  private onRequestHead(head: RequestHead): void {
+    const ex = this.newExchange(head);
     this.buffered += head.raw.length;
     this.parsing = ex;
     this.reqQueue.push(ex);
@@ -333,44 +336,12 @@ export class ExchangeEngine {
     this.pump();
   }
 
+  /** An exchange for bytes that never made a request (a malformed head): answered, never recorded. */
   private syntheticExchange(status: number, answer: Buffer): Exchange {
-    const n = ++this.count;
-    return {
-      id: `${this.connectionId}.${n}`,
-      head: { kind: 'request', method: '', target: '', version: '1.1', headers: [], raw: Buffer.alloc(0), framing: 'none', contentLength: 0, upgrade: false },
-      started: performance.now(),
-      time: new Date().toISOString(),
-      path: '',
-      traceparent: null,
-      jsonrpc: null,
-      state: 'swallow',
-      chunks: [],
-      chunkBytes: 0,
-      body: null,
-      bodyBytes: 0,
-      bodyTooLarge: false,
-      reqEnded: true,
-      timer: null,
-      faults: [],
-      out: [answer],
-      outHeld: 0,
-      outDone: true,
-      gate: null,
-      gated: false,
-      terminal: 'close',
-      outcome: 'complete',
-      status,
-      upstreamStatus: null,
-      interim: false,
-      tunnel: false,
-      lose: null,
-      responseDelay: 0,
-      cut: null,
-      cutBy: '',
-      copies: null,
-      // A request the proxy could not parse has no id worth recording.
-      finished: true,
-    };
+    const empty = Buffer.alloc(0);
+    const ex = this.newExchange({ kind: 'request', method: '', target: '', version: '1.1', headers: [], raw: empty, framing: 'none', contentLength: 0, upgrade: false });
+    Object.assign(ex, { state: 'swallow', chunks: [], body: null, reqEnded: true, out: [answer], outDone: true, terminal: 'close', status, finished: true } satisfies Partial<Exchange>);
+    return ex;
   }
 
   /** `ex` became the first request not yet dispatched. */
