@@ -185,8 +185,9 @@ export function defineProviderStates(schema?: StateSchema): ProviderStates<State
   return new Proxy(base, {
     get(target, prop, receiver) {
       if (typeof prop !== 'string' || prop in target) return Reflect.get(target, prop, receiver);
-      // `then` must stay undefined so a registry is never mistaken for a promise.
-      if (prop === 'then') return undefined;
+      // Not accessors: `then` and `toJSON` must stay undefined so a registry is never mistaken for a
+      // promise or serialised as functions; `schema` is absent on a type-only registry.
+      if (prop === 'then' || prop === 'toJSON' || prop === 'schema') return undefined;
       const name = stateNameFromAccessor(prop);
       return (params?: unknown) => ref(name, params);
     },

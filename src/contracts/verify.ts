@@ -367,7 +367,8 @@ async function verifyProvider(provider: string, pacts: PactFile[], options: Veri
       providerBaseUrl: providerUrl,
       providerStatesSetupUrl: options.stateChangeUrl ? resolveStateUrl(options.stateChangeUrl, providerUrl) : control.stateUrl,
       transports: [{ protocol: 'message', port: control.port, path: control.messagePath, scheme: 'http' }],
-      timeout: options.requestTimeoutMs ?? 10_000,
+      // The verifier must outwait a message recorded off the wire.
+      timeout: Math.max(options.requestTimeoutMs ?? 10_000, (options.messageTimeoutMs ?? 5000) + 5000),
       logLevel: 'error',
       providerVersion,
     };

@@ -13,6 +13,7 @@ describe('compile-time checks', () => {
     const ref = typed.orderExists({ orderId: 'o-1' });
     expect(ref).toEqual({ name: 'order exists', params: { orderId: 'o-1' } });
     expect(typed.paymentsIsEmpty()).toEqual({ name: 'payments is empty' });
+    expect(typed.schema).toBeUndefined();
     // A name that is not plain words is reached through ref():
     expect(typed.ref('sku-9 is low', { sku: 'sku-9' })).toEqual({ name: 'sku-9 is low', params: { sku: 'sku-9' } });
 
