@@ -19,25 +19,31 @@ import type { ActiveMessageToxic, HttpProxyState } from './proxy-state.js';
 import { isEventStream, SseEventCounter } from './sse.js';
 import { syntheticResponse } from './synthetic.js';
 
-/** Where the engine writes what the caller should receive (a toxic link in front of the client socket). */
-export interface CallerOutput {
-  /** Returns false when the engine should wait for {@link CallerOutput.onDrain}. */
+/** A byte sink with backpressure: the caller's socket, or the toxic link in front of upstream. */
+export interface ByteOutput {
+  /** Returns false when the engine should wait for {@link ByteOutput.onDrain}. */
   write(chunk: Buffer): boolean;
-  /** FIN to the caller after everything written. */
+  /** FIN after everything written. */
   end(): void;
   /** Calls `listener` once when writing may continue. */
   onDrain(listener: () => void): void;
-  /** Batches the writes made until {@link CallerOutput.uncork} into one (head and body of a response). */
+  /** Batches the writes made until {@link ByteOutput.uncork} into one (a message's head and body). */
   cork?(): void;
   uncork?(): void;
+  /** True once the underlying connection is gone. */
+  readonly destroyed?: boolean;
 }
 
-/** What the engine needs from its connection. */
+/**
+ * What the engine needs from its connection. Bytes come in through the engine's
+ * {@link ExchangeEngine.requestSink} (from the caller) and {@link ExchangeEngine.responseSink}
+ * (from upstream).
+ */
 export interface ExchangeEngineIo {
-  /** The caller side (responses go here). */
-  readonly caller: CallerOutput;
-  /** The connected upstream socket; the engine reads it and writes requests to it. */
-  readonly upstream: Socket;
+  /** Where responses go (the caller's socket). */
+  readonly caller: ByteOutput;
+  /** Where requests go (the upstream-direction toxic link in front of the upstream socket). */
+  readonly upstream: ByteOutput;
   /** Resets the caller's connection (TCP RST). */
   resetCaller(): void;
   /** Opens a fresh connection to upstream for a duplicate delivery. */
@@ -103,7 +109,7 @@ export class ExchangeEngine {
   private upstreamFinished = false;
   private callerOutEnded = false;
   private callerBlocked = false;
-  private upstreamPaused = false;
+  private responseDrainListener: (() => void) | null = null;
   private outHeld = 0;
   private upstreamBlocked = false;
   private upstreamIgnored = false;
@@ -119,6 +125,19 @@ export class ExchangeEngine {
     once: (_event: 'drain', listener: () => void): void => {
       this.drainListener = listener;
       this.maybeDrain();
+    },
+  };
+
+  /** Upstream's bytes go in here (the downstream-direction toxic link's sink). */
+  readonly responseSink = {
+    write: (chunk: Buffer): boolean => {
+      this.fromUpstream(chunk);
+      return !this.responsesBlocked();
+    },
+    end: (): void => this.upstreamEnd(),
+    once: (_event: 'drain', listener: () => void): void => {
+      this.responseDrainListener = listener;
+      this.updateUpstreamFlow();
     },
   };
 
@@ -148,13 +167,6 @@ export class ExchangeEngine {
       },
       () => this.respQueue[0]?.head.method,
     );
-    const up = io.upstream;
-    up.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
-    up.on('end', () => this.upstreamEnd());
-    up.on('drain', () => {
-      this.upstreamBlocked = false;
-      this.maybeDrain();
-    });
   }
 
   /** The connection is gone: record unfinished exchanges and cancel timers. */
@@ -177,9 +189,9 @@ export class ExchangeEngine {
   private fromCaller(chunk: Buffer): boolean {
     if (this.torn) return true;
     const up = this.io.upstream;
-    up.cork();
+    up.cork?.();
     this.reqParser.push(chunk);
-    up.uncork();
+    up.uncork?.();
     return !this.inputBlocked();
   }
 
@@ -230,7 +242,13 @@ export class ExchangeEngine {
   private writeUpstream(chunk: Buffer): void {
     const up = this.io.upstream;
     if (up.destroyed || this.upstreamFinished) return;
-    if (!up.write(chunk)) this.upstreamBlocked = true;
+    if (!up.write(chunk) && !this.upstreamBlocked) {
+      this.upstreamBlocked = true;
+      up.onDrain(() => {
+        this.upstreamBlocked = false;
+        this.maybeDrain();
+      });
+    }
   }
 
   private newExchange(head: RequestHead): Exchange {
@@ -481,9 +499,9 @@ export class ExchangeEngine {
     ex.body = null;
     this.respQueue.push(ex);
     const up = this.io.upstream;
-    up.cork();
+    up.cork?.();
     for (const c of ex.chunks) this.writeUpstream(c);
-    up.uncork();
+    up.uncork?.();
     this.buffered -= ex.chunkBytes;
     ex.chunks = [];
     if (ex.copies && ex.copies.mode === 'concurrent') this.sendCopies(ex);
@@ -776,16 +794,16 @@ export class ExchangeEngine {
     }
   }
 
-  /** Reads upstream only while the caller keeps up and held-back output stays under its cap. */
+  /** Upstream is read only while the caller keeps up and held-back output stays under its cap. */
+  private responsesBlocked(): boolean {
+    return this.callerBlocked || this.outHeld > OUT_HELD_MAX;
+  }
+
   private updateUpstreamFlow(): void {
-    const up = this.io.upstream;
-    const pause = this.callerBlocked || this.outHeld > OUT_HELD_MAX;
-    if (pause && !this.upstreamPaused) {
-      this.upstreamPaused = true;
-      up.pause();
-    } else if (!pause && this.upstreamPaused) {
-      this.upstreamPaused = false;
-      if (!up.destroyed) up.resume();
+    const listener = this.responseDrainListener;
+    if (listener && !this.responsesBlocked()) {
+      this.responseDrainListener = null;
+      listener();
     }
   }
 

@@ -277,6 +277,9 @@ describe('HTTP proxies keep Toxiproxy behaviour', () => {
     const r = await send(port);
     expect(ok(r) && r.status).toBe(200);
     expect(Date.now() - t).toBeGreaterThanOrEqual(115);
+    // They act between the proxy and upstream, so the edge record's latency includes them.
+    const [record] = await fetchEdgeRecords(server.url, 'edge');
+    expect(record!.latencyMs).toBeGreaterThanOrEqual(115);
     await addToxic(server, 'edge', { type: 'reset_peer', stream: 'upstream', attributes: { timeout: 0 } });
     expect(await send(port)).toEqual({ error: 'ECONNRESET' });
   });
