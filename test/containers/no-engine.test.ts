@@ -9,7 +9,7 @@ import { engineAvailable } from './engine.js';
 
 /** Runs argv where no engine is reachable, or reports why that world cannot be made here. */
 function withoutEngine(argv: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const clean = { ...process.env, TESTCONTAINERS_RYUK_DISABLED: 'true', ...env };
+  const clean: NodeJS.ProcessEnv = { ...process.env, TESTCONTAINERS_RYUK_DISABLED: 'true', ...env };
   if (!env.DOCKER_HOST) delete clean.DOCKER_HOST;
   if (!engineAvailable) return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: clean, timeout: 60_000 });
   const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');

@@ -78,7 +78,7 @@ describe.skipIf(!engineAvailable)('startContainerTeam', () => {
   it('routes caller → proxy container → callee; a latency toxic through the API slows it; stop() leaves nothing', async () => {
     const team = await start(callerCallee());
     expect(team.backend.embedded).toBe(true);
-    expect(team.agentUrls.get('caller')).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(team.agentUrls.get('caller')).toMatch(/^http:\/\/[\w.:[\]-]+:\d+$/);
     expect(team.proxies.get('caller->callee')).toMatchObject({ proxyName: 'caller_to_callee', listen: 'agentcheck-proxy:20000' });
 
     const first = await call(team);
@@ -164,9 +164,12 @@ describe.skipIf(!engineAvailable)('startContainerTeam', () => {
 
   it('a TCP readiness check waits for the listener inside the container, not for Docker\'s port proxy', async () => {
     const s = scenario([{ name: 'echo', command: 'node tcp-echo.mjs', env: { LISTEN_AFTER_MS: 1500 }, readiness: { tcp: true, timeout: '15s' } }]);
-    const team = await start(s);
+    const team = await start(s, { clock: () => Date.now() });
     const report = team.agentReports.find((r) => r.name === 'echo')!;
     expect(report.status).toBe('started');
+    // The listener opens 1.5 s after node starts; a probe fooled by the port proxy would pass at once.
+    expect(report.readyMs).toBeGreaterThanOrEqual(1500);
+    expect(report.readyMs).toBeLessThan(15_000);
     expect(team.agents.get('echo')!.logTail()).toContain('tcp listening');
   });
 

@@ -86,14 +86,19 @@ class LineRing {
   }
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
+/** Sleeps `ms`, waking early when `signal` aborts; leaves no listener behind either way. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
+}
 
 async function probeHttp(url: string): Promise<boolean> {
   try {
@@ -254,7 +259,7 @@ export async function startContainerAgent(spec: ContainerAgentSpec, ctx: Contain
   const timeoutMs = spec.readiness.timeoutMs;
   const deadline = Date.now() + timeoutMs;
   const readyPath = spec.readiness.kind === 'http' ? spec.readiness.path : undefined;
-  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+  for (let delay = 20; ; delay = Math.min(delay * 2, 100)) {
     if (hasExited) {
       const code = await exited;
       await sleep(100); // the last lines are still in flight on the log stream

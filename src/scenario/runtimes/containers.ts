@@ -59,6 +59,12 @@ export interface ContainerTeamOptions {
   onProgress?: (line: string) => void;
   /** An engine from {@link checkDockerEngine}; default: connect now. */
   engine?: DockerEngine;
+  /**
+   * Start agents only once every edge proxy exists (the process runtime's order), for agents
+   * that call their peers while booting. Default false: agents and the proxy container start
+   * together (about 2 s sooner), and the team is returned only when both are ready.
+   */
+  proxyFirst?: boolean;
 }
 
 /** A running container team; `agents` hold {@link ContainerAgent}s. */
@@ -158,54 +164,67 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
         'a leftover of an earlier run with the same id? `agentcheck images prune` removes leftovers');
     }
 
+    // The first failure stops every other wait: the run cannot start, so fail fast with its cause.
+    const failFast = new AbortController();
+    let firstFailure: unknown;
+    const failed = (err: unknown) => {
+      firstFailure ??= err;
+      failFast.abort();
+      throw err;
+    };
     const agentCtx = {
       engine,
       ...(options.logDir ? { logDir: options.logDir } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal ? AbortSignal.any([options.signal, failFast.signal]) : failFast.signal,
     };
     const ownProxy = images.proxyIsAgentcheck;
-    proxyContainer = await startContainerAgent(
-      {
-        name: PROXY_ALIAS,
-        alias: PROXY_ALIAS,
-        containerName: `agentcheck-${runId}-proxy`,
-        image: images.proxy,
-        ...(ownProxy ? { command: seedArg(options.seed) } : {}),
-        env: {},
-        port: PROXY_API_PORT,
-        readiness: { kind: 'http', path: '/version', timeoutMs: 20_000 },
-        labels: { ...labels, [AGENT_LABEL]: PROXY_ALIAS },
-        network: networkName,
-      },
-      agentCtx,
-    );
-    say(`proxy container ready at ${proxyContainer.url}`);
-    const client = new Toxiproxy(proxyContainer.url);
-    const closeBackend = async () => {
-      await proxyContainer?.stop(1000);
-    };
-    const backend: ChaosBackend = { url: proxyContainer.url, client, embedded: ownProxy, close: closeBackend, [Symbol.asyncDispose]: closeBackend };
-
     const aliases = aliasesFor(scenario.agents);
     const ports = new Map(scenario.agents.map((a) => [a.name, a.port === 'auto' ? DEFAULT_CONTAINER_PORT : a.port]));
-    for (const [index, edge] of scenario.edges.entries()) {
-      const name = edgeProxyName(edge);
+    // Listen addresses are fixed in advance, so callers' environments do not wait for the proxy.
+    const edgePlan = scenario.edges.map((edge, index) => {
       const listenPort = FIRST_EDGE_PORT + index;
-      const body = { name, listen: `0.0.0.0:${listenPort}`, upstream: `${aliases.get(edge.to)}:${ports.get(edge.to)}`, enabled: true, protocol: edge.protocol };
-      try {
-        await client.createProxy(body);
-      } catch (err) {
-        throw new AgentcheckError('environment', `could not create the proxy for edge ${edge.id} in the proxy container: ${(err as Error).message}`);
+      proxies.set(edge.id, { edge, proxyName: edgeProxyName(edge), listen: `${PROXY_ALIAS}:${listenPort}` });
+      return { name: edgeProxyName(edge), listen: `0.0.0.0:${listenPort}`, upstream: `${aliases.get(edge.to)}:${ports.get(edge.to)}`, enabled: true, protocol: edge.protocol, id: edge.id };
+    });
+
+    const proxyReady = (async () => {
+      proxyContainer = await startContainerAgent(
+        {
+          name: PROXY_ALIAS,
+          alias: PROXY_ALIAS,
+          containerName: `agentcheck-${runId}-proxy`,
+          image: images.proxy,
+          ...(ownProxy ? { command: seedArg(options.seed) } : {}),
+          env: {},
+          port: PROXY_API_PORT,
+          readiness: { kind: 'http', path: '/version', timeoutMs: 20_000 },
+          labels: { ...labels, [AGENT_LABEL]: PROXY_ALIAS },
+          network: networkName,
+        },
+        agentCtx,
+      );
+      say(`proxy container ready at ${proxyContainer.url}`);
+      const client = new Toxiproxy(proxyContainer.url);
+      for (const { id, ...body } of edgePlan) {
+        try {
+          await client.createProxy(body);
+        } catch (err) {
+          throw new AgentcheckError('environment', `could not create the proxy for edge ${id} in the proxy container: ${(err as Error).message}`);
+        }
       }
-      proxies.set(edge.id, { edge, proxyName: name, listen: `${PROXY_ALIAS}:${listenPort}` });
-    }
+      return { container: proxyContainer, client };
+    })().catch(failed);
+    // Settled here too, so a failure is reported once, by the allSettled below.
+    proxyReady.catch(() => undefined);
 
     // A TCP readiness check must run inside the network: Docker's port proxy accepts
     // connections on a published port even when nothing listens behind it.
     const tcpProbe = ownProxy
       ? async (alias: string, port: number) => {
+          const proxy = await proxyReady.catch(() => undefined);
+          if (!proxy) return false;
           const script = "const s=require('net').connect(+process.argv[2],process.argv[1]);s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),1000)";
-          const r = await proxyContainer!.exec(['node', '-e', script, alias, String(port)]).catch(() => ({ exitCode: 1, output: '' }));
+          const r = await proxy.container.exec(['node', '-e', script, alias, String(port)]).catch(() => ({ exitCode: 1, output: '' }));
           return r.exitCode === 0;
         }
       : undefined;
@@ -214,6 +233,7 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
     const crashed = new Promise<{ agent: string; exit: number | string; tail: string }>((resolve) => crashes.push(resolve));
     const remoteEngine = Boolean(process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://'));
     const scenarioFiles = options.scenarioFiles ?? (remoteEngine ? 'copy' : 'bind');
+    if (options.proxyFirst) await proxyReady.catch(() => undefined);
 
     const results = await Promise.allSettled(
       scenario.agents.map(async (spec) => {
@@ -264,13 +284,18 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
           });
         } catch (err) {
           report.error = (err as Error).message.split('\n')[0];
-          throw err;
+          failed(err);
         }
       }),
     );
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw failure.reason;
+    await Promise.allSettled([proxyReady]);
+    if (firstFailure !== undefined || results.some((r) => r.status === 'rejected')) throw firstFailure;
     if (options.signal?.aborted) throw new AgentcheckError('environment', 'start of the container team was interrupted');
+    const { container: proxy, client } = await proxyReady;
+    const closeBackend = async () => {
+      await proxy.stop(1000);
+    };
+    const backend: ChaosBackend = { url: proxy.url, client, embedded: ownProxy, close: closeBackend, [Symbol.asyncDispose]: closeBackend };
 
     const team: ContainerTeam = {
       runId,
@@ -279,7 +304,7 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
       agentUrls: new Map([...agents].map(([name, a]) => [name, a.url])),
       agents,
       proxies,
-      proxy: proxyContainer,
+      proxy,
       agentReports,
       crashed,
       stop,
