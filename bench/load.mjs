@@ -79,6 +79,7 @@ async function ours(url, opts, seconds = overheadSeconds) {
     errors: p.errors,
     valid: res.validity.valid,
     late: res.generator.lateFraction,
+    sendDelayP50: res.generator.p50LatenessMs,
   };
 }
 
@@ -124,7 +125,7 @@ async function main() {
     const closed = await ours(slow.url, { model: 'closed', connections: 10 }, quick ? 3 : 6);
     const raw = await rawAutocannon(slow.url, { connections: 10 });
     console.log('2.  accuracy, target with a fixed 50 ms delay (p50, goal within 1 ms)');
-    console.log(`    agentcheck open model 100 req/s : p50 ${f(open.p50, 3)} ms (error ${f(open.p50 - 50, 3)} ms), late ${f(open.late * 100, 2)}%`);
+    console.log(`    agentcheck open model 100 req/s : p50 ${f(open.p50, 3)} ms (error ${f(open.p50 - 50, 3)} ms), send delay p50 ${f(open.sendDelayP50, 3)} ms, late ${f(open.late * 100, 2)}%`);
     console.log(`    agentcheck closed model 10 conn : p50 ${f(closed.p50, 3)} ms (error ${f(closed.p50 - 50, 3)} ms)`);
     console.log(`    raw autocannon 10 conn          : p50 ${f(raw.p50, 3)} ms (whole milliseconds)\n`);
   } finally {

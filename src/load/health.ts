@@ -24,8 +24,9 @@ export interface GeneratorStats {
   late: number;
   lateFraction: number;
   lateToleranceMs: number;
-  /** Worst and 99th-percentile send delay behind the schedule, ms (open model). */
+  /** Worst, median and 99th-percentile send delay behind the schedule, ms (open model). */
   maxLatenessMs: number;
+  p50LatenessMs: number;
   p99LatenessMs: number;
   /** Arrivals never sent because `maxInFlight` requests were already outstanding. */
   dropped: number;
