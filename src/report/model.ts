@@ -170,6 +170,19 @@ export interface RunReport {
   checks: CheckResult[];
   timeline: TimePoint[];
   faultWindows: FaultWindow[];
+  /**
+   * Tail attribution: which edge took most of the time of each slow workflow (slower than the
+   * `percentile` of entry latencies), joined on the trace id of `traceparent`.
+   */
+  tail?: {
+    percentile: number;
+    thresholdMs: number;
+    workflows: number;
+    slow: number;
+    unattributed: number;
+    edges: Array<{ edge: string; dominated: number; share: number; meanTimeShare: number }>;
+    examples: Array<{ id?: string; traceId: string; latencyMs: number; edge: string | null; edgeMs: number }>;
+  };
   /** Free-form load-generator figures (target rate, achieved rate, late arrivals, CPU). */
   load?: Record<string, unknown>;
 }

@@ -12,6 +12,8 @@ import { History } from '../idempotency/history.js';
 import { compileBudgets, evaluateBudgets, type Budget } from '../load/budget.js';
 import { createLoadDriver, type HistoryEvent as DriverHistoryEvent, type LoadDriver, type LoadResult } from '../load/driver.js';
 import { compileTemplate } from '../load/template.js';
+import { attributeTail, type HopRecord, type WorkflowSample } from '../load/attribution.js';
+import type { EdgeRecord } from '../chaos/http/records.js';
 import type { RecordedSeries } from '../load/recorder.js';
 import {
   REPORT_VERSION,
@@ -308,6 +310,11 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       if (!loadResult.validity.valid) loadInvalid.push(...loadResult.validity.reasons);
       const series: Record<string, RecordedSeries> = { http: loadResult.series, ...edges.series };
       report.budgets = evaluateBudgets(budgets, { series, phases: phaseNames }) as BudgetResult[];
+      report.tail = tailAttribution(budgets, driverEvents.filter((e) => e.driver === 'main'), edges.records);
+      for (const edge of report.edges) {
+        const share = report.tail.edges.find((t) => t.edge === edge.edge)?.share;
+        if (share !== undefined) edge.slowShare = share;
+      }
     } else if (budgets.length > 0) {
       loadInvalid.push('the scenario has SLO budgets but no load section, so nothing was measured');
     }
@@ -353,6 +360,27 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
     }
   }
   return failure === undefined ? { report } : { report, error: failure };
+}
+
+/**
+ * Which edge dominated each slow workflow. "Slow" is above the percentile of the first latency
+ * percentile budget on the entry (`p(99)` → the slowest 1 %), else above p99.
+ */
+function tailAttribution(budgets: Budget[], events: DriverHistoryEvent[], records: Map<string, EdgeRecord[]>): NonNullable<RunReport['tail']> {
+  const latencyBudget = budgets.find((b) => b.measure === 'latency' && b.stat.kind === 'percentile' && (b.stream === 'http' || b.stream === 'workflow'));
+  const percentile = latencyBudget && latencyBudget.stat.kind === 'percentile' ? latencyBudget.stat.p : 99;
+  const workflows: WorkflowSample[] = events
+    .filter((e) => e.type !== 'invoke' && e.latencyMs !== undefined)
+    .map((e) => ({ traceparent: e.traceparent, latencyMs: e.latencyMs!, id: e.key }));
+  const hops: HopRecord[] = [];
+  for (const [edge, list] of records) {
+    for (const r of list) {
+      if (r.traceparent && r.copyOf === undefined) {
+        hops.push({ edge, traceparent: r.traceparent, latencyMs: r.latencyMs, startMs: Date.parse(r.time), ...(r.status !== null ? { status: r.status } : {}) });
+      }
+    }
+  }
+  return { percentile, ...attributeTail(workflows, hops, { percentile }) };
 }
 
 function faultsOf(phase: ScenarioPhase | undefined) {

@@ -111,6 +111,13 @@ slo:
     expect(edge?.faultsFired.http_latency).toBeGreaterThan(0);
     expect(edge?.traceparentPropagated).toBe(1);
     expect(report.faultWindows).toHaveLength(1);
+    // Tail attribution: the slow half of the workflows (the budget is p(50)) spent most of their
+    // time on the edge with the fault, not on the outer edges that merely waited for it.
+    expect(report.tail?.percentile).toBe(50);
+    const top = report.tail?.edges[0];
+    expect(top?.edge).toBe('planner->payments');
+    expect(top?.share).toBeGreaterThanOrEqual(0.8);
+    expect(edge?.slowShare).toBe(top?.share);
     expect(liveProcessGroups()).toEqual([]);
   });
 });
