@@ -10,7 +10,7 @@ import { AgentcheckError } from '../../src/errors.js';
 import { scenarioFromValue } from '../../src/scenario/load.js';
 import { runLeftovers, startContainerTeam, type ContainerTeam, type ContainerTeamOptions } from '../../src/scenario/runtimes/containers.js';
 import { liveContainerRuns } from '../../src/scenario/runtimes/containers-cleanup.js';
-import type { AgentInput, EdgeInput } from '../../src/scenario/types.js';
+import type { AgentInput, EdgeInput, ScenarioInput } from '../../src/scenario/types.js';
 import { cliLeftovers, dockerCli, engine, engineAvailable, noteSkip } from './engine.js';
 
 noteSkip('team.test.ts');
@@ -26,11 +26,11 @@ function runId(): string {
   return id;
 }
 
-function scenario(agents: AgentInput[], edges: EdgeInput[] = []) {
+function scenario(agents: AgentInput[], edges: EdgeInput[] = [], extra: Partial<ScenarioInput> = {}) {
   // Command-only teams keep the default runtime in the file, like `--runtime containers` on a
   // process scenario: the agents run in the team image with this folder mounted.
   const runtime = agents.every((a) => a.command) ? {} : { runtime: 'containers' };
-  return scenarioFromValue({ name: 'containers-test', ...runtime, agents, edges, phases: [{ name: 'p', duration: '1s' }] }, { baseDir: fixtures });
+  return scenarioFromValue({ name: 'containers-test', ...runtime, agents, edges, phases: [{ name: 'p', duration: '1s' }], ...extra }, { baseDir: fixtures });
 }
 
 const http = (timeout = '15s') => ({ http: '/healthz', timeout });
@@ -226,5 +226,59 @@ describe.skipIf(!engineAvailable)('startContainerTeam', () => {
       left = await runLeftovers(id, e);
     }
     expect(left.empty).toBe(true);
+  });
+
+  it('a real Toxiproxy cannot serve message-level faults: exit 2 before anything is created', async () => {
+    const id = runId();
+    const s = scenario(
+      [
+        { name: 'caller', command: 'node caller.mjs', readiness: http() },
+        { name: 'callee', command: 'node callee.mjs', readiness: http() },
+      ],
+      [{ from: 'caller', to: 'callee', env: 'CALLEE_URL' }],
+      { phases: [{ name: 'dup', duration: '1s', faults: [{ edge: 'caller->callee', type: 'duplicate', attributes: { copies: 1 } }] }] },
+    );
+    // The loader already refuses this pairing in a file; the runtime refuses it for a Scenario
+    // built or changed in code too (e.g. a backend chosen on the command line).
+    s.chaos = { backend: 'toxiproxy', image: 'ghcr.io/shopify/toxiproxy:2.12.0' };
+    const err = await start(s, { runId: id }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentcheckError);
+    expect((err as AgentcheckError).exitCode).toBe(2);
+    expect((err as AgentcheckError).message).toMatch(/message-level faults need agentcheck's own proxy.*dup: duplicate on caller->callee/);
+    await expectNothingLeft(id);
+  });
+
+  it('a Toxiproxy image that is not on the engine and cannot be pulled: exit 3 naming it', async () => {
+    const id = runId();
+    const s = scenario([{ name: 'callee', command: 'node callee.mjs', readiness: http() }], [], { chaos: { backend: 'toxiproxy', image: 'agentcheck/not-here:1' } });
+    const err = await start(s, { runId: id }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentcheckError);
+    expect((err as AgentcheckError).exitCode).toBe(3);
+    expect((err as AgentcheckError).message).toMatch(/^the Toxiproxy image agentcheck\/not-here:1 is not on the Docker engine and could not be pulled/);
+    await expectNothingLeft(id);
+  });
+
+  it('chaos.backend toxiproxy runs the given Toxiproxy-compatible image as is and drives it through the same API', async () => {
+    // Any image serving the Toxiproxy API works; agentcheck's own image stands in for
+    // ghcr.io/shopify/toxiproxy here because no registry is reachable. Treated as foreign: no
+    // seed argument, and TCP readiness through the published port.
+    const s = scenario(
+      [
+        { name: 'caller', command: 'node caller.mjs', readiness: http() },
+        { name: 'callee', command: 'node callee.mjs', readiness: http() },
+        { name: 'echo', command: 'node tcp-echo.mjs', env: { LISTEN_AFTER_MS: 1000 }, readiness: { tcp: true, timeout: '15s' } },
+      ],
+      [{ from: 'caller', to: 'callee', env: 'CALLEE_URL' }],
+    );
+    s.chaos = { backend: 'toxiproxy', image: 'agentcheck/proxy:local' };
+    const team = await start(s, { clock: () => Date.now() });
+    expect(team.backend.embedded).toBe(false);
+    expect(await call(team)).toMatchObject({ status: 200, body: 'pong from callee' });
+    const proxy = await team.backend.client.get('caller_to_callee');
+    await proxy.addToxic({ name: 'slow', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } } as never);
+    expect((await call(team)).ms).toBeGreaterThanOrEqual(300);
+    expect(team.agentReports.find((r) => r.name === 'echo')!.readyMs).toBeGreaterThanOrEqual(1000);
+    await team.stop();
+    await expectNothingLeft(team.runId);
   });
 });
