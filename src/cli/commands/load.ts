@@ -139,7 +139,7 @@ function summary(report: RunReport, result: LoadResult, flags: LoadFlags): strin
   const g = result.generator;
   const lines: string[] = [];
   const shape = g.model === 'open' ? `open model, ${flags.rate} req/s` : `closed model, ${flags.connections} connections`;
-  lines.push(`${report.title} — ${shape} for ${result.durationMs / 1000} s (seed ${result.seed})`);
+  lines.push(`${report.title} — ${shape} for ${(result.durationMs / 1000).toFixed(1)} s (seed ${result.seed})`);
   for (const p of report.phases) {
     lines.push(`  ${p.requests} requests (${g.achievedRate}/s), ${p.errors} errors, ${p.timeouts} timeouts, ${p.throughput}/s successful`);
     const l = p.latency;
