@@ -462,13 +462,17 @@ export class ExchangeEngine {
     ex.chunks = [];
     ex.body = null;
     ex.state = 'swallow';
+    // A caller waiting for 100 Continue may never send the body it announced: answer, then
+    // close, rather than guess where its next request starts.
+    const close = !ex.reqEnded && /^100-continue$/i.test(headerValue(ex.head.headers, 'expect') ?? '');
+    if (close) ex.terminal = 'close';
     if (action.kind === 'respond') {
-      ex.out.push(syntheticResponse(action.status, action.headers, action.body));
+      ex.out.push(syntheticResponse(action.status, action.headers, action.body, close));
       ex.status = action.status;
       ex.outDone = true;
     } else if (action.kind === 'drop') {
       if (action.mode === 'status') {
-        ex.out.push(syntheticResponse(action.status));
+        ex.out.push(syntheticResponse(action.status, [], '', close));
         ex.status = action.status;
         ex.outDone = true;
       } else if (action.mode === 'reset') {

@@ -139,6 +139,17 @@ describe('framing corner cases', () => {
     expect(upstream.received.map((q) => q.body)).toEqual([body]);
   });
 
+  it('answers a caller still waiting for 100 Continue, then closes (no guessing where its next request starts)', async () => {
+    const { upstream, server, port } = await setup();
+    await addToxic(server, 'edge', { type: 'http_error', attributes: { status: 413 } });
+    const t = Date.now();
+    const got = await raw(port, 'POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n', () => false, 4000);
+    expect(Date.now() - t).toBeLessThan(3500); // closed by the proxy, not by the test's timeout
+    expect(got).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+    expect(got).toContain('Connection: close');
+    expect(upstream.received).toHaveLength(0);
+  });
+
   it('a body over the 1 MiB hold limit streams through and does not match a jsonrpc_method filter', async () => {
     const { upstream, server, port } = await setup();
     await addToxic(server, 'edge', { type: 'http_error', attributes: { match: { jsonrpc_method: 'big' } } });
