@@ -284,6 +284,20 @@ describe('HTTP proxies keep Toxiproxy behaviour', () => {
     expect(await send(port)).toEqual({ error: 'ECONNRESET' });
   });
 
+  it('toxiproxy-node-client can drive http proxies and message toxics (extra fields pass through)', async () => {
+    const { Toxiproxy } = await import('toxiproxy-node-client');
+    const upstream = await countingUpstream();
+    cleanups.push(() => upstream.close());
+    const server = await startServer(9);
+    cleanups.push(() => server.close());
+    const client = new Toxiproxy(server.url);
+    const proxy = await client.createProxy({ name: 'viaclient', listen: '127.0.0.1:0', upstream: `127.0.0.1:${upstream.port}`, protocol: 'http' } as never);
+    const toxic = await proxy.addToxic({ type: 'duplicate', stream: 'downstream', toxicity: 1, attributes: { copies: 1 } } as never);
+    expect(toxic.type).toBe('duplicate');
+    await send(Number(proxy.listen.split(':').pop()), { body: '{}' });
+    expect(await eventually(() => upstream.received.length === 2)).toBe(true);
+  });
+
   it('a message toxic on a tcp proxy is a 400 with a clear message', async () => {
     const { server, upstream } = await setup();
     await createProxy(server, 'plain', upstream.port, 'tcp');
