@@ -55,6 +55,9 @@ export interface BuildBaseOptions {
   nodePath?: string;
   /** Rebuild even when an image with the same content key exists. Default false. */
   force?: boolean;
+  /** The engine's architecture (`DockerEngine.architecture`); when given, a mismatch with this node is refused. Default: not checked. */
+  engineArchitecture?: string;
+  /** Each line of build output. Default: none. */
   onLine?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -116,7 +119,7 @@ function baseKey(files: HostFile[], nodeVersion: string): string {
  * image with the same content key exists, unless `force`). Linux only, and the engine must run
  * the host's CPU architecture; otherwise an `environment` error says to use `node:20-slim`.
  */
-export async function buildBaseImage(docker: Docker, options: BuildBaseOptions & { engineArchitecture?: string } = {}): Promise<BaseImageResult> {
+export async function buildBaseImage(docker: Docker, options: BuildBaseOptions = {}): Promise<BaseImageResult> {
   const tag = options.tag ?? DEFAULT_BASE_TAG;
   const useNodeImage = 'with registry access, use a Node image instead: --base node:20-slim (or AGENTCHECK_BASE_IMAGE=node:20-slim)';
   if (process.platform !== 'linux') {
