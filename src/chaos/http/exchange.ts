@@ -190,9 +190,25 @@ export class ExchangeEngine {
     if (this.torn) return true;
     const up = this.io.upstream;
     up.cork?.();
-    this.reqParser.push(chunk);
-    up.uncork?.();
+    try {
+      this.reqParser.push(chunk);
+    } catch (err) {
+      this.internalError(err);
+    } finally {
+      up.uncork?.();
+    }
     return !this.inputBlocked();
+  }
+
+  /**
+   * A bug in the engine must cost one connection, never the proxy process: reset it, count it
+   * (see {@link HttpProxyState.internalErrors}).
+   */
+  private internalError(err: unknown): void {
+    this.state.noteInternalError(err);
+    this.callerOutEnded = true;
+    this.io.resetCaller();
+    this.teardown();
   }
 
   private inputBlocked(): boolean {
@@ -617,8 +633,13 @@ export class ExchangeEngine {
     if (this.torn || this.upstreamIgnored) return;
     const caller = this.io.caller;
     caller.cork?.();
-    this.respParser.push(chunk);
-    caller.uncork?.();
+    try {
+      this.respParser.push(chunk);
+    } catch (err) {
+      this.internalError(err);
+    } finally {
+      caller.uncork?.();
+    }
   }
 
   private upstreamEnd(): void {

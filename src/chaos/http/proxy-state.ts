@@ -37,6 +37,9 @@ export class HttpProxyState {
   readonly bodyCap: number;
   /** Open side connections (duplicate deliveries). */
   readonly sideSockets = new Set<Socket>();
+  /** Connections reset because of a bug in the http layer (should stay 0), and the last such error. */
+  internalErrors = 0;
+  lastInternalError: unknown = undefined;
   private readonly deciders = new WeakMap<Toxic, Decider>();
   private readonly compiled = new WeakMap<Toxic, { attributes: object; stream: string; value: CompiledMessageToxic }>();
 
@@ -66,6 +69,12 @@ export class HttpProxyState {
   hasMessageToxics(): boolean {
     for (const toxic of this.toxics.list()) if (toxic.definition.kind === 'message') return true;
     return false;
+  }
+
+  /** Records a bug that cost one connection (the engine reset it instead of crashing the proxy). */
+  noteInternalError(err: unknown): void {
+    this.internalErrors++;
+    this.lastInternalError = err;
   }
 
   /** Destroys every side connection (proxy deleted or stopped). */

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchEdgeRecords, fetchJournal } from '../../../src/chaos/http/client.js';
+import { existingHttpState } from '../../../src/chaos/http/proxy-state.js';
 import { addToxic, api, countingUpstream, createProxy, eventually, rpc, send, startServer } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -323,5 +324,7 @@ describe('robustness', () => {
     expect('status' in r && r.status).toBe(200);
     expect(upstream.received.length).toBeGreaterThan(0);
     expect(server.proxies.get('edge').enabled).toBe(true);
+    const state = existingHttpState(server.proxies.get('edge'))!;
+    expect([state.internalErrors, state.lastInternalError]).toEqual([0, undefined]);
   });
 });
