@@ -23,9 +23,10 @@ function tempDir(): string {
   return d;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], interruptAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'agentcheck.js'), 'load', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (interruptAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -118,5 +119,18 @@ describe('agentcheck load (CLI)', () => {
     const r = await cli([target.url, '--rate', '100', '--duration', '1.5s', '--openslo', slo, '--out', join(dir, 'out'), ...lenient]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/fail\s+http\.error_rate < 1%/);
+  });
+
+  it('Ctrl-C stops the run, writes the partial report marked aborted and exits 130', async () => {
+    const target = await startServer(() => ({}));
+    servers.push(target);
+    const out = tempDir();
+    const r = await cli([target.url, '--rate', '50', '--duration', '60s', '--out', out, ...lenient], 2500);
+    expect(r.code).toBe(130);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.verdict).toBe('aborted');
+    expect(report.aborted.signal).toBe('SIGINT');
+    expect(report.durationMs).toBeLessThan(30_000);
+    expect(report.phases[0].requests).toBeGreaterThan(10);
   });
 });
