@@ -297,6 +297,42 @@ describe('connection lifetime', () => {
 });
 
 describe('robustness', () => {
+  it('random and half-valid upstream bytes never crash the proxy (fast-check)', async () => {
+    const fc = (await import('fast-check')).default;
+    let reply = Buffer.alloc(0);
+    const bad = createServer((s: Socket) => {
+      s.once('data', () => s.end(reply));
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => bad.close(() => r())));
+    const server = await startServer(4);
+    cleanups.push(() => server.close());
+    const port = await createProxy(server, 'bad', (bad.address() as AddressInfo).port);
+    await addToxic(server, 'bad', { type: 'stream_cut', attributes: { events: 1 } });
+    const pieces = fc.oneof(
+      fc.constantFrom(
+        'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc',
+        'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n9\r\ndata: x\n\n\r\n',
+        'HTTP/1.1 100 Continue\r\n\r\n',
+        'HTTP/1.1 101 Switching Protocols\r\n\r\n',
+        'HTTP/1.1 204 No Content\r\n\r\n',
+        'zz\r\n',
+      ),
+      fc.string({ maxLength: 30 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(pieces, { maxLength: 6 }), async (parts) => {
+        reply = Buffer.from(parts.join(''), 'latin1');
+        await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n', () => false, 60);
+      }),
+      { numRuns: 40 },
+    );
+    const state = existingHttpState(server.proxies.get('bad'))!;
+    expect([state.internalErrors, state.lastInternalError]).toEqual([0, undefined]);
+    expect(server.proxies.get('bad').enabled).toBe(true);
+  });
+
   it('random and half-valid client bytes never crash the proxy (fast-check)', async () => {
     const fc = (await import('fast-check')).default;
     const { upstream, server, port } = await setup();
