@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Load driver benchmark: `node bench/load.mjs [--quick] [--full] [--soak-seconds N]` (after `npm run build`).
+ * Load driver benchmark: `node bench/load.mjs [--quick] [--full] [--soak-seconds N] [--soak-only]`
+ * (after `npm run build`).
  *
  * 1. Overhead: requests/s and CPU per request of agentcheck's driver vs raw autocannon against the
  *    same local target (a child process), in one run, alternating sides. The closed model is the
@@ -19,6 +20,7 @@ import { createLoadDriver } from '../dist/index.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const full = args.includes('--full');
+const soakOnly = args.includes('--soak-only');
 const soakArg = args.indexOf('--soak-seconds');
 const soakSeconds = soakArg >= 0 ? Number(args[soakArg + 1]) : full ? 600 : quick ? 20 : 90;
 const overheadSeconds = quick ? 3 : 6;
@@ -89,6 +91,13 @@ const f = (x, d = 1) => (x === null || x === undefined ? 'n/a' : Number(x).toFix
 async function main() {
   console.log(`agentcheck load benchmark (node ${process.version}, ${quick ? 'quick' : full ? 'full' : 'default'})\n`);
 
+  if (!soakOnly) {
+    await overheadAndAccuracy();
+  }
+  await soak();
+}
+
+async function overheadAndAccuracy() {
   // 1. Overhead, closed model: alternate sides so machine noise hits both.
   const fast = await startTarget(0);
   try {
@@ -132,6 +141,9 @@ async function main() {
     slow.stop();
   }
 
+}
+
+async function soak() {
   // 3. Memory soak.
   const soakTarget = await startTarget(1);
   try {
