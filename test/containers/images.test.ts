@@ -18,7 +18,7 @@ noteSkip('images.test.ts');
 const fixtures = path.resolve('test/containers/fixtures');
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
-describe.skipIf(!engineAvailable)('agentcheck images', () => {
+describe.skipIf(!engineAvailable)('agentcheck images', { timeout: 180_000 }, () => {
   it('build-base packages the host node: `docker run` of it prints node --version', async () => {
     const e = await engine();
     const result = await buildBaseImage(e.docker, { engineArchitecture: e.architecture });

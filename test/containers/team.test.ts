@@ -74,7 +74,7 @@ async function call(team: ContainerTeam): Promise<{ status: number; body: string
   return (await res.json()) as { status: number; body: string; ms: number; via: string };
 }
 
-describe.skipIf(!engineAvailable)('startContainerTeam', () => {
+describe.skipIf(!engineAvailable)('startContainerTeam', { timeout: 180_000 }, () => {
   it('routes caller → proxy container → callee; a latency toxic through the API slows it; stop() leaves nothing', async () => {
     const team = await start(callerCallee());
     expect(team.backend.embedded).toBe(true);
