@@ -16,6 +16,7 @@ export type SkipReason =
   | 'no-match'
   | 'not-first'
   | 'not-every'
+  | 'not-scheduled'
   | 'toxicity'
   | 'probability'
   | 'not-event-stream'

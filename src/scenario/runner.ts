@@ -56,6 +56,10 @@ export interface RunScenarioOptions {
   signal?: AbortSignal;
   /** Called at phase changes and about once a second. */
   onProgress?: (event: RunProgressEvent) => void;
+  /** Where agents run; default the scenario's `runtime` (`process` unless it says otherwise). */
+  runtime?: 'process' | 'containers';
+  /** Progress lines while starting (image builds, containers started). */
+  onLog?: (line: string) => void;
   /** Called once the first load request is about to be sent (for the start-up benchmark). */
   onFirstRequest?: (elapsedMs: number) => void;
 }
@@ -193,9 +197,20 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
   };
 
   try {
-    backend = await openChaosBackend(scenario, { ...(options.toxiproxyUrl ? { toxiproxyUrl: options.toxiproxyUrl } : {}), seed });
-    checkAbort();
-    team = await startTeam(scenario, { client: backend.client, logDir, signal, clock });
+    if ((options.runtime ?? scenario.runtime) === 'containers') {
+      if (options.toxiproxyUrl) {
+        throw new AgentcheckError('config', '--toxiproxy-url applies to the process runtime; with containers set chaos: { backend: toxiproxy, image: … } in the scenario');
+      }
+      // Loaded only here: Testcontainers is heavy and a process run never needs it.
+      const { startContainerTeam } = await import('./runtimes/containers.js');
+      const containerTeam = await startContainerTeam(scenario, { runId: newRunId(), logDir, signal, clock, seed, ...(options.onLog ? { onProgress: options.onLog } : {}) });
+      team = containerTeam;
+      backend = containerTeam.backend;
+    } else {
+      backend = await openChaosBackend(scenario, { ...(options.toxiproxyUrl ? { toxiproxyUrl: options.toxiproxyUrl } : {}), seed });
+      checkAbort();
+      team = await startTeam(scenario, { client: backend.client, logDir, signal, clock });
+    }
     report.agents = team.agentReports;
     void team.crashed.then((c) => {
       crashReason ??= `agent '${c.agent}' crashed (exit ${c.exit})`;

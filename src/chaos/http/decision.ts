@@ -17,6 +17,12 @@ export interface DecisionSpec {
   first: number;
   /** Hit only every N-th matching request: the N-th, 2N-th, … (default 0 = every one). */
   every: number;
+  /**
+   * Hit exactly these matches (1-based ordinals) and no others, with no roll: the replay of a
+   * recorded or shrunk fault schedule. Empty = not set; when set, `first`, `every` and the rolls
+   * are not consulted.
+   */
+  only?: readonly number[];
 }
 
 /** The outcome of one decision. */
@@ -37,6 +43,9 @@ export class Decider {
   decide(matches: boolean, spec: DecisionSpec, toxicity: number): Decision {
     if (!matches) return { fired: false, ordinal: 0, reason: 'no-match' };
     const ordinal = ++this.matched;
+    if (spec.only && spec.only.length > 0) {
+      return spec.only.includes(ordinal) ? { fired: true, ordinal } : { fired: false, ordinal, reason: 'not-scheduled' };
+    }
     if (spec.first > 0 && ordinal > spec.first) return { fired: false, ordinal, reason: 'not-first' };
     if (spec.every > 0 && ordinal % spec.every !== 0) return { fired: false, ordinal, reason: 'not-every' };
     // Roll only when the outcome is uncertain, so toxics at 1.0 consume no draws.

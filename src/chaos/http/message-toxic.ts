@@ -8,6 +8,7 @@
  *   `{"method": "POST" | [...], "path": "/a2a/**" | [...], "header": {"x-tenant": "acme-*"},
  *     "jsonrpc_method": "tools/call" | [...]}`; every given filter must match (see match.ts)
  * - `first`: only the first N matching requests; `every`: only every N-th matching request
+ * - `only`: a list of match ordinals (1-based) to hit exactly, no roll (replaying a shrunk schedule)
  * and the toxic's `toxicity` is the per-request probability (Toxiproxy rolls it per connection).
  */
 import type { Rng } from '../rng.js';
@@ -51,6 +52,7 @@ export const COMMON_MESSAGE_ATTRIBUTES: readonly AttributeSpec[] = [
   { name: 'match', type: 'json' },
   { name: 'first', type: 'int64' },
   { name: 'every', type: 'int64' },
+  { name: 'only', type: 'json' },
 ];
 
 /** Reads a numeric attribute (number or bigint) as a JS number; anything else is 0. */
@@ -71,8 +73,18 @@ export function readDecision(attributes: ToxicAttributes): DecisionSpec {
   const every = attrNumber(attributes.every);
   if (first < 0) throw new AttributeError(`attribute 'first' must be 0 or more, got ${first}`);
   if (every < 0) throw new AttributeError(`attribute 'every' must be 0 or more, got ${every}`);
+  const only = readOnly(attributes.only);
   // Per-request probability is the toxic's toxicity, rolled by the Decider.
-  return { probability: 1, first, every };
+  return { probability: 1, first, every, ...(only.length > 0 ? { only } : {}) };
+}
+
+/** `only`: null/absent, or a list of positive integers (match ordinals). */
+function readOnly(value: unknown): number[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0)) {
+    throw new AttributeError(`attribute 'only' must be a list of match numbers (positive integers), got ${JSON.stringify(value)}`);
+  }
+  return value as number[];
 }
 
 /** Compiles the shared attributes, for a toxic file's `compile`. */

@@ -34,9 +34,6 @@ function exitCodeFor(report: RunReport, error?: unknown): ExitCodeValue {
 export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promise<ExitCodeValue> {
   const scenario = await loadScenarioFile(file);
   const runtime = flags.runtime ?? scenario.runtime;
-  if (runtime === 'containers') {
-    throw new AgentcheckError('environment', 'the containers runtime is not available in this build', 'run with --runtime process');
-  }
   const outDir = path.resolve(flags.out ?? defaultRunDir());
 
   const controller = new AbortController();
@@ -61,6 +58,8 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
       ...(flags.toxiproxyUrl ? { toxiproxyUrl: flags.toxiproxyUrl } : {}),
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       signal: controller.signal,
+      runtime,
+      ...(progress ? { onLog: (line: string) => progress.log(line) } : {}),
       ...(progress
         ? { onProgress: (e) => progress.update({ phase: e.phase, elapsedMs: e.elapsedMs, totalMs: e.totalMs, requests: e.requests, errors: e.errors }) }
         : {}),
