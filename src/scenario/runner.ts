@@ -14,6 +14,7 @@ import { createLoadDriver, type HistoryEvent as DriverHistoryEvent, type LoadDri
 import { compileTemplate } from '../load/template.js';
 import { attributeTail, type HopRecord, type WorkflowSample } from '../load/attribution.js';
 import type { EdgeRecord } from '../chaos/http/records.js';
+import type { JournalEntry } from '../chaos/journal.js';
 import type { RecordedSeries } from '../load/recorder.js';
 import {
   REPORT_VERSION,
@@ -139,6 +140,8 @@ export interface ScenarioRunOutcome {
   report: RunReport;
   /** Set when the verdict is `error`: what went wrong (an environment AgentcheckError, or a bug). */
   error?: unknown;
+  /** Every message-level fault decision the proxies journaled (fired or not), for explaining and shrinking. */
+  journal: JournalEntry[];
 }
 
 /** {@link runScenario}, also handing back the error behind an `error` verdict (the CLI maps it to an exit code). */
@@ -190,6 +193,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
   let loadResult: LoadResult | undefined;
   const loadInvalid: string[] = [];
   let failure: unknown;
+  const journal: JournalEntry[] = [];
   let finished = false;
   const notes: string[] = [];
   const checkAbort = () => {
@@ -316,6 +320,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
 
     const edges = await collectEdges(backend, team, loadResult);
     report.edges = edges.reports;
+    journal.push(...edges.journal);
     duplicatesDelivered = edges.duplicatesDelivered;
 
     if (loadResult) {
@@ -374,7 +379,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       report.reasons = [...judged.reasons, ...notes];
     }
   }
-  return failure === undefined ? { report } : { report, error: failure };
+  return failure === undefined ? { report, journal } : { report, error: failure, journal };
 }
 
 /**

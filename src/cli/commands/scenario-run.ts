@@ -13,6 +13,9 @@ import type { RunReport } from '../../report/model.js';
 import { exitCodeForVerdict } from '../../report/verdict.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { runScenarioDetailed } from '../../scenario/runner.js';
+import { faultDecisions, shrinkScenario, writeScenarioFile } from '../../scenario/shrink.js';
+import type { Scenario } from '../../scenario/types.js';
+import type { JournalEntry } from '../../chaos/journal.js';
 import type { RegisterScenarioSubcommand } from './scenario.js';
 
 /** Options of `agentcheck scenario run`. */
@@ -22,6 +25,8 @@ export interface ScenarioRunFlags {
   seed?: string;
   runtime?: 'process' | 'containers';
   progress?: boolean;
+  /** Rerun budget for shrinking a failed run's fault schedule (`--shrink [attempts]`). */
+  shrink?: boolean | string;
 }
 
 /** The exit code of a finished run: the verdict's, or, for `error`, the code of the error that ended it. */
@@ -53,7 +58,7 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
   const progress = flags.progress === false ? undefined : createProgress({ stream: process.stderr });
   progress?.log(`agentcheck: running ${scenario.name} (${scenario.agents.length} agents, ${scenario.edges.length} edges, ${scenario.phases.length} phases); reports in ${outDir}`);
   try {
-    const { report, error } = await runScenarioDetailed(scenario, {
+    const { report, error, journal } = await runScenarioDetailed(scenario, {
       outDir,
       ...(flags.toxiproxyUrl ? { toxiproxyUrl: flags.toxiproxyUrl } : {}),
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
@@ -78,11 +83,47 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
         process.stderr.write(`agentcheck: internal error (a bug in agentcheck): ${(error as Error).stack ?? String(error)}\nPlease report it with the command you ran and this output.\n`);
       }
     }
+    if (flags.shrink && report.verdict === 'fail' && !controller.signal.aborted) {
+      await shrinkFailedRun(scenario, report, journal, outDir, flags, controller.signal);
+    }
     return exitCodeFor(report, error);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `--shrink`: reruns the failed scenario with subsets of its fault decisions to find the smallest
+ * set that still fails the same checks, and writes it as `shrunk-scenario.yaml` in the report folder.
+ */
+async function shrinkFailedRun(scenario: Scenario, report: RunReport, journal: JournalEntry[], outDir: string, flags: ScenarioRunFlags, signal: AbortSignal): Promise<void> {
+  const maxAttempts = typeof flags.shrink === 'string' ? Number(flags.shrink) : 30;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new AgentcheckError('usage', `--shrink expects a positive number of reruns, got '${flags.shrink}'`);
+  const decisions = faultDecisions(scenario, journal);
+  const out = process.stdout;
+  out.write(`shrinking: ${decisions.length} fault decisions, at most ${maxAttempts} reruns (each reruns the whole scenario)\n`);
+  const result = await shrinkScenario(
+    scenario,
+    report,
+    journal,
+    async (s, attempt) => {
+      if (signal.aborted) return { ...report, verdict: 'aborted' };
+      const { report: r } = await runScenarioDetailed(s, { outDir: path.join(outDir, 'shrink', `attempt-${attempt}`), ...(report.seed ? { seed: report.seed } : {}), signal });
+      return r;
+    },
+    { maxAttempts, onAttempt: (a) => out.write(`  rerun ${a.attempts}: ${a.subset.length} decision(s) → ${a.failed ? 'still fails' : 'passes'}\n`) },
+  );
+  if (!result.reproduced) {
+    out.write('shrinking: the full fault schedule did not fail again (the failure depends on timing); nothing to shrink\n');
+    return;
+  }
+  const listed = result.minimal.map((d) => `${d.type} on ${d.edge} in ${d.phase}${d.ordinal !== null ? ` (match #${d.ordinal})` : ''}`);
+  const file = await writeScenarioFile(result.scenario, outDir, 'shrunk-scenario.yaml',
+    `Shrunk by agentcheck from ${scenario.source.file ?? scenario.name}: ${result.minimal.length} of ${decisions.length} fault decisions still fail ${result.target.join(', ')}.\nReplay: agentcheck scenario run <this file>`);
+  out.write(`shrinking: ${result.minimal.length} of ${decisions.length} fault decision(s) still fail (${result.attempts} reruns${result.oneMinimal ? ', 1-minimal' : result.exhausted ? ', rerun budget exhausted' : ''}):\n`);
+  for (const line of listed) out.write(`  - ${line}\n`);
+  out.write(`replayable scenario: ${file}\n`);
 }
 
 /** Registers `agentcheck scenario run`. */
@@ -96,5 +137,6 @@ export const runSubcommand: RegisterScenarioSubcommand = (group, run) => {
     .option('--seed <seed>', "seed for fault decisions and generated ids (default: the scenario's, else random)")
     .addOption(new Option('--runtime <runtime>', 'where agents run').choices(['process', 'containers']))
     .option('--no-progress', 'no live progress on stderr')
+    .option('--shrink [reruns]', 'when the run fails, rerun it with subsets of its fault decisions to find the smallest set that still fails (default 30 reruns); writes shrunk-scenario.yaml')
     .action(run(async (file: string, flags: ScenarioRunFlags) => scenarioRun(file, flags)));
 };
