@@ -266,6 +266,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
         checkAbort();
       }
       driver = createLoadDriver({
+        limits: { lateToleranceMs: load.lateToleranceMs, maxLateFraction: load.maxLateFraction },
         target,
         model: load.model,
         rate: first.load?.rate ?? load.rate,

@@ -279,6 +279,8 @@ const defs: Record<string, SchemaNode> = {
       connections: count('Connections (closed model) or the concurrency cap (open model). Default 10.'),
       duration: ref('duration', 'How long to drive load. Default: the sum of the phase durations.'),
       timeout: ref('duration', 'Per-request timeout; a timeout counts as an error at this latency. Default "2s".'),
+      late_tolerance: ref('duration', 'Open model: an arrival sent later than this after its intended start is late. Default "50ms".'),
+      max_late: { type: 'number', minimum: 0, maximum: 1, default: 0.05, description: 'Open model: more late arrivals than this share makes the run invalid (exit 4). Default 0.05.', 'x-expected': 'a number from 0 to 1' },
       requests: list('Request templates, sent in turn.', ref('request'), 1),
     },
     ['target', 'requests'],

@@ -166,6 +166,8 @@ export function scenarioToYaml(scenario: Scenario, comment?: string): string {
             connections: scenario.load.connections,
             duration: scenario.load.durationMs,
             timeout: scenario.load.timeoutMs,
+            late_tolerance: scenario.load.lateToleranceMs,
+            max_late: scenario.load.maxLateFraction,
             requests: scenario.load.requests.map((r) => ({ name: r.name, method: r.method, path: r.path, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}) })),
           },
         }

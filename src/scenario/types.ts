@@ -139,6 +139,13 @@ export interface LoadInput {
   duration?: DurationInput;
   /** Per-request timeout. Default `2s`. */
   timeout?: DurationInput;
+  /**
+   * Open model: an arrival sent later than this after its intended start counts as late. Default
+   * `50ms` (the agents share the machine with the generator; `agentcheck load` defaults to 10 ms).
+   */
+  late_tolerance?: DurationInput;
+  /** Open model: more late arrivals than this share (0..1) makes the run invalid (exit 4). Default 0.05. */
+  max_late?: number;
   requests: RequestInput[];
 }
 
@@ -256,6 +263,10 @@ export interface ScenarioLoad {
   connections: number;
   durationMs: number;
   timeoutMs: number;
+  /** Arrivals later than this are late (open model). */
+  lateToleranceMs: number;
+  /** Largest share of late arrivals before the run is invalid. */
+  maxLateFraction: number;
   requests: ScenarioRequest[];
 }
 

@@ -230,6 +230,8 @@ load:
   connections: 4
   duration: 10s
   timeout: 250ms
+  late_tolerance: 20ms
+  max_late: 0.02
   requests: [{ method: GET, path: /x }]
 slo: [{ budget: "p(99) < 300ms" }]
 invariants:
@@ -260,7 +262,7 @@ invariants:
           ],
         },
       ],
-      load: { target: 'a', model: 'closed', rate: 20, connections: 4, durationMs: 10_000, timeoutMs: 250, requests: [{ name: 'GET /x', method: 'GET', path: '/x', headers: {} }] },
+      load: { target: 'a', model: 'closed', rate: 20, connections: 4, durationMs: 10_000, timeoutMs: 250, lateToleranceMs: 20, maxLateFraction: 0.02, requests: [{ name: 'GET /x', method: 'GET', path: '/x', headers: {} }] },
       slo: [{ name: 'p(99) < 300ms', budget: 'p(99) < 300ms' }],
       invariants: [{ kind: 'command', name: 'script', after: 'each-phase', command: ['./check.sh', '--strict'], cwd: '/base' }],
       totalDurationMs: 90_000,

@@ -383,6 +383,13 @@ export const malformedCases: MalformedCase[] = [
     ],
   },
   {
+    name: 'late share above 1',
+    yaml: base('load:\n  target: a\n  max_late: 5\n  requests: [{ method: GET, path: / }]\n'),
+    errors: [
+      "bad.yaml:14:13: load.max_late: got 5, expected a number from 0 to 1",
+    ],
+  },
+  {
     name: 'rate zero',
     yaml: base('load:\n  target: a\n  rate: 0\n  requests: [{ method: GET, path: / }]\n'),
     errors: [
