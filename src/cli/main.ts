@@ -5,8 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { AgentcheckError, ExitCode, type ExitCodeValue } from '../errors.js';
-import { commands } from './commands/index.js';
-import type { RunAction } from './command.js';
+import { loadCommands } from './commands/index.js';
+import type { RegisterCommand, RunAction } from './command.js';
 
 // Pact's telemetry tries to reach the internet; behind a closed network it can stall a run.
 process.env.PACT_DO_NOT_TRACK ??= 'true';
@@ -30,12 +30,15 @@ const run: RunAction =
     exitCode = await fn(...args);
   };
 
-/** Builds the commander program with every subcommand registered. */
-export function buildProgram(): Command {
+/** Builds the commander program with the given subcommands registered. */
+export function buildProgram(commands: RegisterCommand[]): Command {
   const program = new Command('agentcheck')
     .description('Prove a team of cooperating agents keeps working when the network and its peers misbehave.')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
+    // The root's options count only before the subcommand, so a subcommand may have its own
+    // --version (`contracts can-i-deploy --version V`).
+    .enablePositionalOptions()
     .exitOverride();
   for (const register of commands) register(program, run);
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError('(run with --help for usage)');
@@ -64,7 +67,7 @@ function report(err: unknown): ExitCodeValue {
 }
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await buildProgram(await loadCommands(process.argv.slice(2))).parseAsync(process.argv);
   process.exitCode = exitCode;
 } catch (err) {
   process.exit(report(err));

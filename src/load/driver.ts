@@ -28,7 +28,9 @@
  * with its Idempotency-Key (for the exactly-once checker). The run is invalid when the generator
  * could not keep its schedule or saturated its CPU (see `health.ts`).
  */
-import autocannon from 'autocannon';
+// Types only: autocannon is loaded when a closed-model run starts, so the open model and every
+// other command do not pay for it at start-up.
+import type autocannon from 'autocannon';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -646,6 +648,7 @@ class ClosedModelDriver extends BaseDriver {
   async start(): Promise<void> {
     if (this.started) return;
     if (!this.options.skipPreflight) await checkReachable(this.target.url.href, Math.min(this.timeoutMs, 3000));
+    const { default: runAutocannon } = await import('autocannon');
     this.beginClock();
     this.schedule.push({ name: this.phaseName, startMs: 0, ...(this.options.phaseDurationMs ? { plannedDurationMs: this.options.phaseDurationMs } : {}) });
     const self = this;
@@ -699,7 +702,7 @@ class ClosedModelDriver extends BaseDriver {
     let syncError: unknown = null;
     let returned = false;
     this.done = new Promise((resolve) => {
-      this.instance = autocannon(opts, (err: unknown) => {
+      this.instance = runAutocannon(opts, (err: unknown) => {
         // autocannon reports invalid options through the callback, synchronously.
         if (err && !returned) syncError = err;
         resolve(err);

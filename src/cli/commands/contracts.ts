@@ -227,10 +227,8 @@ function addSources(cmd: Command): Command {
 
 /** Registers `agentcheck contracts` with `verify`, `matrix` and `can-i-deploy`. */
 export const registerContracts: RegisterCommand = (program, run) => {
-  // `can-i-deploy --version V` (the Pact CLI's spelling) would otherwise be taken by the program's
-  // own `--version` wherever it appears; with positional options, program flags count only before
-  // the subcommand, which is what every other subcommand expects too.
-  program.enablePositionalOptions();
+  // `can-i-deploy --version V` (the Pact CLI's spelling) relies on the program's positional
+  // options (set in cli/main.ts): program flags count only before the subcommand.
   const group = program.command('contracts').description('verify agent-to-agent Pact contracts; matrix and can-i-deploy without a broker');
 
   group

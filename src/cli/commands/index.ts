@@ -1,13 +1,23 @@
 import type { RegisterCommand } from '../command.js';
-import { registerScenario } from './scenario.js';
-import { registerProxy } from './proxy.js';
-import { registerIdempotency } from './idempotency.js';
-import { registerContracts } from './contracts.js';
-import { registerLoad } from './load.js';
-import { registerImages } from './images.js';
 
 /**
- * Every subcommand, in the order `--help` lists them. Adding a command is one file in this
- * folder and one line here.
+ * Every subcommand, in the order `--help` lists them, each loaded on demand: `main` imports only
+ * the module of the command being run (all of them for `--help`), so `agentcheck proxy` does not
+ * load Pact, Testcontainers or autocannon. Adding a command is one file in this folder and one
+ * line here.
  */
-export const commands: RegisterCommand[] = [registerScenario, registerProxy, registerIdempotency, registerContracts, registerLoad, registerImages];
+export const commandModules: ReadonlyArray<{ name: string; load: () => Promise<RegisterCommand> }> = [
+  { name: 'scenario', load: async () => (await import('./scenario.js')).registerScenario },
+  { name: 'proxy', load: async () => (await import('./proxy.js')).registerProxy },
+  { name: 'idempotency', load: async () => (await import('./idempotency.js')).registerIdempotency },
+  { name: 'contracts', load: async () => (await import('./contracts.js')).registerContracts },
+  { name: 'load', load: async () => (await import('./load.js')).registerLoad },
+  { name: 'images', load: async () => (await import('./images.js')).registerImages },
+];
+
+/** The register functions of the commands `argv` may run: just the named one, or all (help, typos). */
+export async function loadCommands(argv: readonly string[]): Promise<RegisterCommand[]> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const only = commandModules.find((c) => c.name === name);
+  return Promise.all((only ? [only] : commandModules).map((c) => c.load()));
+}

@@ -13,7 +13,6 @@ import type { RunReport } from '../../report/model.js';
 import { exitCodeForVerdict } from '../../report/verdict.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { runScenarioDetailed } from '../../scenario/runner.js';
-import { faultDecisions, shrinkScenario, writeScenarioFile } from '../../scenario/shrink.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { JournalEntry } from '../../chaos/journal.js';
 import type { RegisterScenarioSubcommand } from './scenario.js';
@@ -100,6 +99,8 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
 async function shrinkFailedRun(scenario: Scenario, report: RunReport, journal: JournalEntry[], outDir: string, flags: ScenarioRunFlags, signal: AbortSignal): Promise<void> {
   const maxAttempts = typeof flags.shrink === 'string' ? Number(flags.shrink) : 30;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new AgentcheckError('usage', `--shrink expects a positive number of reruns, got '${flags.shrink}'`);
+  // fast-check is only needed when shrinking.
+  const { faultDecisions, shrinkScenario, writeScenarioFile } = await import('../../scenario/shrink.js');
   const decisions = faultDecisions(scenario, journal);
   const out = process.stdout;
   out.write(`shrinking: ${decisions.length} fault decisions, at most ${maxAttempts} reruns (each reruns the whole scenario)\n`);
