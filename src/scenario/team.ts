@@ -25,7 +25,7 @@ export interface StartedTeam extends AsyncDisposable {
   /** What happened to each agent, for the report. */
   agentReports: AgentReport[];
   /** Resolves with the first agent that exits while the team is meant to be running. */
-  crashed: Promise<{ agent: string; exit: number | string; tail: string }>;
+  crashed: Promise<AgentCrash>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +37,26 @@ export interface StartTeamOptions {
   signal?: AbortSignal;
   /** Milliseconds since the run's start, for `startMs` in agent reports. */
   clock?: () => number;
+}
+
+/** An agent that ended while its team was meant to be running. */
+export interface AgentCrash {
+  agent: string;
+  exit: number | string;
+  tail: string;
+}
+
+/**
+ * Watches a started agent: if it exits while the team is not stopping, its report is marked
+ * crashed and `onCrash` hears of it (the runner aborts the run on the first one).
+ */
+export function watchForCrash(agent: StartedAgent, report: AgentReport, isStopping: () => boolean, onCrash: (crash: AgentCrash) => void): void {
+  void agent.exited.then((exit) => {
+    if (isStopping()) return;
+    report.status = 'crashed';
+    report.error = `exited with ${exit} during the run`;
+    onCrash({ agent: agent.name, exit, tail: agent.logTail(20) });
+  });
 }
 
 /** The Toxiproxy proxy name of an edge. */
@@ -85,8 +105,8 @@ export async function startTeam(scenario: Scenario, options: StartTeamOptions): 
       proxies.set(edge.id, { edge, proxyName: name, listen: created.listen });
     }
 
-    const crashes: Array<(c: { agent: string; exit: number | string; tail: string }) => void> = [];
-    const crashed = new Promise<{ agent: string; exit: number | string; tail: string }>((resolve) => crashes.push(resolve));
+    const crashes: Array<(c: AgentCrash) => void> = [];
+    const crashed = new Promise<AgentCrash>((resolve) => crashes.push(resolve));
 
     // allSettled, not all: when one agent fails, the others must finish starting before the
     // teardown below stops them, or a late starter would be left running.
@@ -115,12 +135,7 @@ export async function startTeam(scenario: Scenario, options: StartTeamOptions): 
           );
           agents.set(spec.name, started);
           Object.assign(report, { status: 'started', url: started.url, readyMs: clock() - (report.startMs ?? 0), ...(started.logFile ? { log: `logs/${spec.name}.log` } : {}) });
-          void started.exited.then((exit) => {
-            if (stopping) return;
-            report.status = 'crashed';
-            report.error = `exited with ${exit} during the run`;
-            for (const resolve of crashes) resolve({ agent: spec.name, exit, tail: started.logTail(20) });
-          });
+          watchForCrash(started, report, () => stopping, (crash) => crashes.forEach((resolve) => resolve(crash)));
         } catch (err) {
           report.error = (err as Error).message.split('\n')[0];
           throw err;

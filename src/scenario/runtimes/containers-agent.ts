@@ -13,6 +13,7 @@ import { AgentcheckError } from '../../errors.js';
 import { dockerMessage, type DockerEngine } from '../../images/engine.js';
 import type { Readiness } from '../types.js';
 import type { StartedAgent } from './process.js';
+import { probeHttp, sleep } from './wait.js';
 
 /** How to start one container. */
 export interface ContainerAgentSpec {
@@ -86,29 +87,6 @@ class LineRing {
   }
 }
 
-/** Sleeps `ms`, waking early when `signal` aborts; leaves no listener behind either way. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-async function probeHttp(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.status >= 200 && res.status < 300;
-  } catch {
-    return false;
-  }
-}
 
 /** Connects through a published port; ready when the connection is still held after `holdMs` or data arrived. */
 export async function probePublishedTcp(host: string, port: number, holdMs = 200): Promise<boolean> {

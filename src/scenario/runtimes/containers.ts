@@ -21,7 +21,7 @@ import { PROXY_API_PORT } from '../../images/proxy-image.js';
 import { TEAM_WORKDIR } from '../../images/team-image.js';
 import type { AgentReport } from '../../report/model.js';
 import type { ChaosBackend } from '../chaos-backend.js';
-import { edgeProxyName, type EdgeProxy, type StartedTeam } from '../team.js';
+import { edgeProxyName, watchForCrash, type AgentCrash, type EdgeProxy, type StartedTeam } from '../team.js';
 import type { Scenario, ScenarioAgent } from '../types.js';
 import { startContainerAgent, type ContainerAgent, type ContainerAgentSpec } from './containers-agent.js';
 import { AGENT_LABEL, forgetLiveRun, isEmpty, listRunResources, rememberLiveRun, removeRunResources, RUN_LABEL } from './containers-cleanup.js';
@@ -229,8 +229,8 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
         }
       : undefined;
 
-    const crashes: Array<(c: { agent: string; exit: number | string; tail: string }) => void> = [];
-    const crashed = new Promise<{ agent: string; exit: number | string; tail: string }>((resolve) => crashes.push(resolve));
+    const crashes: Array<(c: AgentCrash) => void> = [];
+    const crashed = new Promise<AgentCrash>((resolve) => crashes.push(resolve));
     const remoteEngine = Boolean(process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://'));
     const scenarioFiles = options.scenarioFiles ?? (remoteEngine ? 'copy' : 'bind');
     if (options.proxyFirst) await proxyReady.catch(() => undefined);
@@ -276,12 +276,7 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
             ...(started.logFile ? { log: `logs/${spec.name}.log` } : {}),
           });
           say(`agent ${spec.name} ready at ${started.url} (${image.image})`);
-          void started.exited.then((exit) => {
-            if (stopping) return;
-            report.status = 'crashed';
-            report.error = `exited with ${exit} during the run`;
-            for (const resolve of crashes) resolve({ agent: spec.name, exit, tail: started.logTail(20) });
-          });
+          watchForCrash(started, report, () => stopping, (crash) => crashes.forEach((resolve) => resolve(crash)));
         } catch (err) {
           report.error = (err as Error).message.split('\n')[0];
           failed(err);

@@ -11,6 +11,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { AgentcheckError } from '../../errors.js';
+import { probeHttp, probeTcp, sleep } from './wait.js';
 
 /** How to start one agent as a local process. */
 export interface ProcessAgentSpec {
@@ -113,40 +114,6 @@ class LineRing {
     const all = this.partial ? [...this.lines, this.partial] : this.lines;
     return all.slice(-n).join('\n');
   }
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-async function probeHttp(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.status >= 200 && res.status < 300;
-  } catch {
-    return false;
-  }
-}
-
-async function probeTcp(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /**
