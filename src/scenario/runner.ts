@@ -187,7 +187,6 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
   let team: StartedTeam | undefined;
   let driver: LoadDriver | undefined;
   const applied: AppliedFault[] = [];
-  const histories = new Map<string, History>();
   // Warm-up traffic has real effects too, so its history is kept (tagged, since seq restarts per driver).
   const driverEvents: Array<DriverHistoryEvent & { driver: string }> = [];
   let loadResult: LoadResult | undefined;
@@ -230,20 +229,18 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
     });
     let duplicatesDelivered: number | undefined;
     const request = scenario.load?.requests[0];
+    const keyHeader = Object.entries(request?.headers ?? {}).find(([name]) => name.toLowerCase() === 'idempotency-key')?.[1];
+    // Built from the driver's events when judged (always at the end, when nothing is in flight).
     const historyFor = (keyField: string): History['events'] => {
-      let h = histories.get(keyField);
-      if (!h) {
-        const keyOf = historyKeyFor(request, keyField, request?.headers['Idempotency-Key'] ?? '${uuid}');
-        h = new History(() => 0);
-        const ops = new Map<string, number>();
-        for (const e of driverEvents) {
-          if (e.type === 'invoke') ops.set(`${e.driver}:${e.seq}`, h.invoke(keyOf(e), e.phase));
-          else {
-            const op = ops.get(`${e.driver}:${e.seq}`);
-            if (op !== undefined) h[e.type](op, e.status !== undefined ? String(e.status) : e.error);
-          }
+      const keyOf = historyKeyFor(request, keyField, keyHeader ?? '${uuid}');
+      const h = new History(() => 0);
+      const ops = new Map<string, number>();
+      for (const e of driverEvents) {
+        if (e.type === 'invoke') ops.set(`${e.driver}:${e.seq}`, h.invoke(keyOf(e), e.phase));
+        else {
+          const op = ops.get(`${e.driver}:${e.seq}`);
+          if (op !== undefined) h[e.type](op, e.status !== undefined ? String(e.status) : e.error);
         }
-        histories.set(keyField, h);
       }
       return h.events;
     };
@@ -309,7 +306,8 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       }
       await removeFaults(backend.client, applied);
       checkAbort();
-      for (const inv of scenario.invariants.filter((i) => i.after === 'each-phase')) {
+      // exactly_once is judged once, at the end: mid-run, requests still in flight would look lost.
+      for (const inv of scenario.invariants.filter((i) => i.after === 'each-phase' && i.kind !== 'exactly_once')) {
         report.invariants.push(await evaluateInvariant(inv, phase.name, invariantContext()));
       }
     }
@@ -340,7 +338,6 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       loadInvalid.push('the scenario has SLO budgets but no load section, so nothing was measured');
     }
     for (const inv of scenario.invariants.filter((i) => i.after === 'end' || i.kind === 'exactly_once')) {
-      if (inv.after === 'each-phase' && inv.kind !== 'exactly_once') continue;
       report.invariants.push(await evaluateInvariant(inv, 'end', invariantContext()));
     }
     finished = true;
