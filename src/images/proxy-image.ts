@@ -65,7 +65,7 @@ export async function requireBase(docker: Docker, base: string): Promise<string>
 
 /**
  * Builds the proxy image (idempotent: a no-op when the dependencies, dist/ and base are
- * unchanged), then checks it starts (`agentcheck --version` in a container); a broken image is removed.
+ * unchanged), then checks it starts (`agentcheck proxy --help` in a container); a broken image is removed.
  */
 export async function buildProxyImage(docker: Docker, options: AppImageOptions = {}): Promise<ImageResult> {
   const tag = options.tag ?? DEFAULT_PROXY_TAG;
@@ -73,7 +73,9 @@ export async function buildProxyImage(docker: Docker, options: AppImageOptions =
   const root = builtPackageRoot();
   const baseId = await requireBase(docker, base);
 
-  const packages = await runtimePackages(root, ['bin/agentcheck.js']);
+  // The CLI loads each command's module on demand (cli/commands/index.ts), so the scan starts from
+  // the entry and from the one command this image runs.
+  const packages = await runtimePackages(root, ['bin/agentcheck.js', 'dist/cli/commands/proxy.js']);
   const deps: CopiedFile[] = [];
   for (const pkg of packages) deps.push(...(await listFiles(pkg.dir, `deps/${pkg.rel}/`)));
   const app = await readContents([
@@ -102,7 +104,8 @@ export async function buildProxyImage(docker: Docker, options: AppImageOptions =
     ...(options.signal ? { signal: options.signal } : {}),
   });
   await removeReplaced(docker, existing, built.id);
-  const check = await runOnce(docker, tag, ['/app/bin/agentcheck.js', '--version'], { entrypoint: ['node'], timeoutMs: 30_000 });
+  // `proxy --help` loads the proxy command's whole module graph, so a missing package shows here.
+  const check = await runOnce(docker, tag, ['/app/bin/agentcheck.js', 'proxy', '--help'], { entrypoint: ['node'], timeoutMs: 30_000 });
   if (check.exitCode !== 0) {
     await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
     throw new AgentcheckError('environment',

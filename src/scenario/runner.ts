@@ -302,7 +302,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       await sleep(boundary - elapsed(), signal);
       clearInterval(ticker);
       if (phase.faults.length > 0) {
-        report.faultWindows.push(faultWindow(phase, runStart + phaseStart, runStart + elapsed()));
+        report.faultWindows.push(faultWindow(phase, phaseStart, elapsed()));
       }
       await removeFaults(backend.client, applied);
       checkAbort();

@@ -55,6 +55,9 @@ describe.skipIf(!engineAvailable)('agentcheck images', { timeout: 180_000 }, () 
     const v = await runOnce(e.docker, DEFAULT_PROXY_TAG, ['/app/bin/agentcheck.js', '--version'], { entrypoint: ['node'] });
     expect(v.exitCode).toBe(0);
     expect(v.output.trim()).toBe(version);
+    // The command the image runs loads its whole module graph from the packages copied in.
+    const help = await runOnce(e.docker, DEFAULT_PROXY_TAG, ['/app/bin/agentcheck.js', 'proxy', '--help'], { entrypoint: ['node'] });
+    expect(help.exitCode, help.output).toBe(0);
     const probe = "const fs=require('fs');console.log(fs.existsSync('/app/node_modules/commander'), fs.existsSync('/app/node_modules/testcontainers'))";
     const has = await runOnce(e.docker, DEFAULT_PROXY_TAG, ['-e', probe], { entrypoint: ['node'] });
     expect(has.output.trim()).toBe('true false');

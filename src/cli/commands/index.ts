@@ -18,6 +18,8 @@ export const commandModules: ReadonlyArray<{ name: string; load: () => Promise<R
 /** The register functions of the commands `argv` may run: just the named one, or all (help, typos). */
 export async function loadCommands(argv: readonly string[]): Promise<RegisterCommand[]> {
   const name = argv.find((a) => !a.startsWith('-'));
+  // `agentcheck --version` needs no command at all.
+  if (name === undefined && argv.some((a) => a === '--version' || a === '-V')) return [];
   const only = commandModules.find((c) => c.name === name);
   return Promise.all((only ? [only] : commandModules).map((c) => c.load()));
 }
