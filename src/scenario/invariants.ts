@@ -77,9 +77,25 @@ async function httpProbe(ctx: InvariantContext, agent: string, path: string): Pr
   };
 }
 
-function summarise(details: unknown): string {
+/**
+ * A probe's `details` in one readable line: lists as their length and first few items
+ * (`doubleCharged: 117 (o-1, o-7, o-9, …)`), other values as they are; the whole object stays in
+ * the report's details.
+ */
+export function summarise(details: unknown): string {
+  if (details && typeof details === 'object' && !Array.isArray(details)) {
+    const parts = Object.entries(details as Record<string, unknown>).map(([k, v]) => {
+      if (Array.isArray(v)) {
+        const shown = v.slice(0, 3).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ');
+        return `${k}: ${v.length}${v.length > 0 ? ` (${shown}${v.length > 3 ? ', …' : ''})` : ''}`;
+      }
+      return `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    });
+    const line = parts.join('; ');
+    return line.length > 300 ? `${line.slice(0, 299)}…` : line || 'not ok';
+  }
   const text = JSON.stringify(details) ?? 'not ok';
-  return text.length > 300 ? `${text.slice(0, 297)}…` : text;
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 
 /**

@@ -12,7 +12,7 @@ import { History } from '../idempotency/history.js';
 import { compileBudgets, evaluateBudgets, type Budget } from '../load/budget.js';
 import { createLoadDriver, type HistoryEvent as DriverHistoryEvent, type LoadDriver, type LoadResult } from '../load/driver.js';
 import { compileTemplate } from '../load/template.js';
-import { attributeTail, type HopRecord, type WorkflowSample } from '../load/attribution.js';
+import { attributeTail, nearestRank, type HopRecord, type WorkflowSample } from '../load/attribution.js';
 import type { EdgeRecord } from '../chaos/http/records.js';
 import type { JournalEntry } from '../chaos/journal.js';
 import type { RecordedSeries } from '../load/recorder.js';
@@ -42,6 +42,8 @@ export interface RunProgressEvent {
   totalMs: number;
   requests: number;
   errors: number;
+  /** p99 latency of the requests that completed in the last 5 s, ms; null with none. */
+  p99Ms: number | null;
   message?: string;
 }
 
@@ -195,6 +197,13 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
   const journal: JournalEntry[] = [];
   let finished = false;
   const notes: string[] = [];
+  // Running figures for progress, kept incrementally (the history itself can be long).
+  const live = { completed: 0, errors: 0, recent: [] as Array<[tMs: number, latencyMs: number]> };
+  const recentP99 = (nowMs: number): number | null => {
+    const from = live.recent.findIndex(([t]) => t >= nowMs - 5000);
+    live.recent.splice(0, from < 0 ? live.recent.length : from);
+    return nearestRank(live.recent.map(([, ms]) => ms), 99);
+  };
   const checkAbort = () => {
     if (signal.aborted) throw new RunAborted();
   };
@@ -272,7 +281,13 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
         phase: first.name,
         phaseDurationMs: first.durationMs,
         seed,
-        history: (e) => driverEvents.push({ ...e, driver: 'main' }),
+        history: (e) => {
+          driverEvents.push({ ...e, driver: 'main' });
+          if (e.type === 'invoke') return;
+          live.completed++;
+          if (e.type !== 'ok') live.errors++;
+          if (e.latencyMs !== undefined) live.recent.push([e.tMs, e.latencyMs]);
+        },
       });
     }
 
@@ -286,18 +301,12 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       checkAbort();
       if (index > 0 && driver) driver.markPhase(phase.name, { durationMs: phase.durationMs, ...(phase.load?.rate !== undefined ? { rate: phase.load.rate } : {}) });
       const phaseStart = elapsed();
-      options.onProgress?.({ phase: phase.name, elapsedMs: phaseStart, totalMs: scenario.totalDurationMs, requests: driverEvents.filter((e) => e.type === 'invoke').length, errors: 0, message: `phase ${phase.name}` });
+      options.onProgress?.({ phase: phase.name, elapsedMs: phaseStart, totalMs: scenario.totalDurationMs, requests: live.completed, errors: live.errors, p99Ms: recentP99(phaseStart), message: `phase ${phase.name}` });
       applied.push(...(await applyFaultPhase(backend.client, team.proxies, phase)));
       boundary += phase.durationMs;
       const ticker = setInterval(() => {
-        const done = driverEvents.filter((e) => e.type !== 'invoke');
-        options.onProgress?.({
-          phase: phase.name,
-          elapsedMs: elapsed(),
-          totalMs: scenario.totalDurationMs,
-          requests: done.length,
-          errors: done.filter((e) => e.type !== 'ok').length,
-        });
+        const now = elapsed();
+        options.onProgress?.({ phase: phase.name, elapsedMs: now, totalMs: scenario.totalDurationMs, requests: live.completed, errors: live.errors, p99Ms: recentP99(now) });
       }, 1000);
       await sleep(boundary - elapsed(), signal);
       clearInterval(ticker);

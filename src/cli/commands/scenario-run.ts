@@ -65,7 +65,7 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
       runtime,
       ...(progress ? { onLog: (line: string) => progress.log(line) } : {}),
       ...(progress
-        ? { onProgress: (e) => progress.update({ phase: e.phase, elapsedMs: e.elapsedMs, totalMs: e.totalMs, requests: e.requests, errors: e.errors }) }
+        ? { onProgress: (e) => progress.update({ phase: e.phase, elapsedMs: e.elapsedMs, totalMs: e.totalMs, requests: e.requests, errors: e.errors, p99Ms: e.p99Ms }) }
         : {}),
     });
     progress?.finish();
