@@ -13,6 +13,7 @@ import { AgentcheckError } from '../../errors.js';
 import { dockerMessage, type DockerEngine } from '../../images/engine.js';
 import type { Readiness } from '../types.js';
 import type { StartedAgent } from './process.js';
+import { LineRing } from './line-ring.js';
 import { probeHttp, sleep } from './wait.js';
 
 /** How to start one container. */
@@ -68,24 +69,6 @@ export interface ContainerAgent extends StartedAgent {
   exec(command: string[]): Promise<{ exitCode: number; output: string }>;
 }
 
-/** Keeps the last `max` lines of a stream in memory. */
-class LineRing {
-  private lines: string[] = [];
-  private partial = '';
-  constructor(private readonly max: number) {}
-  push(chunk: string): void {
-    const parts = (this.partial + chunk).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const line of parts) {
-      this.lines.push(line);
-      if (this.lines.length > this.max) this.lines.shift();
-    }
-  }
-  tail(n: number): string {
-    const all = this.partial ? [...this.lines, this.partial] : this.lines;
-    return all.slice(-n).join('\n');
-  }
-}
 
 
 /** Connects through a published port; ready when the connection is still held after `holdMs` or data arrived. */

@@ -11,6 +11,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { AgentcheckError } from '../../errors.js';
+import { LineRing } from './line-ring.js';
 import { probeHttp, probeTcp, sleep } from './wait.js';
 
 /** How to start one agent as a local process. */
@@ -97,24 +98,6 @@ export async function allocatePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Keeps the last `max` lines of a stream in memory. */
-class LineRing {
-  private lines: string[] = [];
-  private partial = '';
-  constructor(private readonly max: number) {}
-  push(chunk: string): void {
-    const parts = (this.partial + chunk).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const line of parts) {
-      this.lines.push(line);
-      if (this.lines.length > this.max) this.lines.shift();
-    }
-  }
-  tail(n: number): string {
-    const all = this.partial ? [...this.lines, this.partial] : this.lines;
-    return all.slice(-n).join('\n');
-  }
-}
 
 /**
  * Starts one agent as a local process and waits until it is ready.
