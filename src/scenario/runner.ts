@@ -30,6 +30,7 @@ import { evaluateInvariant, type InvariantContext } from './invariants.js';
 import { startTeam, type StartedTeam } from './team.js';
 import { applyFaultPhase, removeFaults, type AppliedFault } from './timeline.js';
 import { openChaosBackend, type ChaosBackend } from './chaos-backend.js';
+import { sleep } from './runtimes/wait.js';
 import type { Scenario, ScenarioPhase, ScenarioRequest } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -68,20 +69,6 @@ export interface RunScenarioOptions {
 }
 
 class RunAborted extends Error {}
-
-/** Sleeps `ms`, waking early (without throwing) when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * The load request of a scenario as the driver's template. The scenario may name the

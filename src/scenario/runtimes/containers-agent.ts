@@ -14,7 +14,7 @@ import { dockerMessage, type DockerEngine } from '../../images/engine.js';
 import type { Readiness } from '../types.js';
 import type { StartedAgent } from './process.js';
 import { LineRing } from './line-ring.js';
-import { probeHttp, sleep } from './wait.js';
+import { httpBaseUrl, probeHttp, sleep } from './wait.js';
 
 /** How to start one container. */
 export interface ContainerAgentSpec {
@@ -195,7 +195,7 @@ export async function startContainerAgent(spec: ContainerAgentSpec, ctx: Contain
     name: spec.name,
     host,
     port,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: httpBaseUrl(host, port),
     pid,
     ...(logFile ? { logFile } : {}),
     exited,

@@ -12,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { AgentcheckError } from '../../errors.js';
 import { LineRing } from './line-ring.js';
-import { probeHttp, probeTcp, sleep } from './wait.js';
+import { httpBaseUrl, probeHttp, probeTcp, sleep } from './wait.js';
 
 /** How to start one agent as a local process. */
 export interface ProcessAgentSpec {
@@ -183,7 +183,7 @@ export async function startProcessAgent(spec: ProcessAgentSpec, options: StartPr
     name: spec.name,
     host,
     port,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: httpBaseUrl(host, port),
     pid,
     logFile,
     exited,

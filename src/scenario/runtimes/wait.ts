@@ -18,6 +18,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** `http://host:port`, with an IPv6 host in brackets. */
+export function httpBaseUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** True when `GET url` answers 2xx within a second. */
 export async function probeHttp(url: string): Promise<boolean> {
   try {
