@@ -3,7 +3,7 @@
 // planner (A2A SendMessage, messageId = the key) to fulfil it. A repeated key replays the stored
 // answer, so a client retry never becomes a second order.
 import { startAgent } from './lib/server.mjs';
-import { callJson } from './lib/call.mjs';
+import { askPlanner } from './lib/planner-client.mjs';
 import { callSettings, envUrl } from './lib/config.mjs';
 import { canonicalJson } from './lib/canonical.mjs';
 import { orderError } from './lib/order.mjs';
@@ -16,44 +16,17 @@ const CALL = callSettings(NAME);
 let keys = new Map();
 /** orderId → {orderId, customerId, items, amount, currency, status: pending|completed|failed, chargeId?, error?} */
 let orders = new Map();
-let rpcIds = 0;
 
 /** Ask the planner for one order; resolves the HTTP answer intake gives its client. */
 async function fulfil(key, order, ctx) {
   const record = { ...order, status: 'pending' };
   orders.set(order.orderId, record);
-  const fail = (error) => {
-    Object.assign(record, { status: 'failed', error });
-    return { status: 502, body: { error } };
-  };
-  let answer;
-  try {
-    answer = await callJson(`${PLANNER_URL}/a2a`, {
-      payload: {
-        jsonrpc: '2.0',
-        id: ++rpcIds,
-        method: 'SendMessage',
-        params: { message: { messageId: key, role: 'ROLE_USER', parts: [{ data: order, mediaType: 'application/json' }] } },
-      },
-      headers: { 'a2a-version': '1.0' },
-      traceparent: ctx.trace.child,
-      agent: NAME,
-      ...CALL,
-    });
-  } catch (err) {
-    return fail(`planner unreachable: ${err.message}`);
+  const answer = await askPlanner(PLANNER_URL, { messageId: key, order, trace: ctx.trace, agent: NAME, call: CALL });
+  if (!answer.ok) {
+    Object.assign(record, { status: 'failed', error: answer.error });
+    return { status: 502, body: { error: answer.error } };
   }
-  const rpc = answer.json;
-  if (answer.status !== 200 || !rpc) return fail(`planner answered HTTP ${answer.status}`);
-  if (rpc.error) return fail(`planner rejected the order: ${rpc.error.code} ${rpc.error.message}${rpc.error.data ? `: ${JSON.stringify(rpc.error.data)}` : ''}`);
-  const task = rpc.result?.task;
-  const state = task?.status?.state;
-  if (state !== 'TASK_STATE_COMPLETED') {
-    const reason = task?.status?.message?.parts?.[0]?.text ?? `task state ${state ?? 'missing'}`;
-    return fail(`planner failed the order: ${reason}`);
-  }
-  const chargeId = task.artifacts?.[0]?.parts?.[0]?.data?.chargeId;
-  if (typeof chargeId !== 'string') return fail('planner receipt has no chargeId');
+  const { chargeId } = answer.receipt;
   Object.assign(record, { status: 'completed', chargeId });
   return { status: 201, body: { orderId: order.orderId, status: 'completed', chargeId } };
 }

@@ -5,7 +5,8 @@
 // becomes a duplicate delivery downstream: the de-duplication there is what keeps one charge.
 import { randomUUID } from 'node:crypto';
 import { startAgent } from './lib/server.mjs';
-import { serveJsonRpc, RpcError, RPC } from './lib/jsonrpc.mjs';
+import { RpcError, RPC } from './lib/jsonrpc.mjs';
+import { a2aEndpoint, agentCardRoute, getTaskFrom, messageWithData, renderTask } from './lib/a2a.mjs';
 import { callJson } from './lib/call.mjs';
 import { callSettings, envInt, envUrl } from './lib/config.mjs';
 import { orderError } from './lib/order.mjs';
@@ -18,9 +19,6 @@ const NOTIFIER_URL = envUrl(NAME, 'NOTIFIER_URL');
 const CALL = callSettings(NAME);
 const STUCK_TASK_MS = envInt(NAME, 'STUCK_TASK_MS', 30_000, 1);
 const MCP_PROTOCOL_VERSION = '2025-11-25';
-
-/** A2A error codes beyond JSON-RPC's own. */
-const A2A = { TASK_NOT_FOUND: -32001, VERSION_NOT_SUPPORTED: -32009 };
 
 /** taskId → {id, contextId, state: 'working'|'completed'|'failed', reason?, receipt?, version, startedAt, updatedAt} */
 const tasks = new Map();
@@ -135,41 +133,12 @@ async function runOrder(task, order, trace) {
 
 // ---- A2A surface -------------------------------------------------------------------------
 
-/** The order in a message's data part (`{kind:"data", data}` v0.3, `{data}` v1.0). */
+/** The message and the validated order in its data part. */
 function orderFromMessage(params) {
-  const message = params.message;
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
-    throw new RpcError(RPC.INVALID_PARAMS, 'Invalid params', 'params.message must be an object');
-  }
-  if (typeof message.messageId !== 'string' || message.messageId === '') {
-    throw new RpcError(RPC.INVALID_PARAMS, 'Invalid params', 'message.messageId must be a non-empty string');
-  }
-  if (!Array.isArray(message.parts)) throw new RpcError(RPC.INVALID_PARAMS, 'Invalid params', 'message.parts must be an array');
-  const part = message.parts.find(
-    (p) => p && typeof p === 'object' && (p.kind === 'data' || (p.kind === undefined && p.data !== undefined)),
-  );
-  if (!part || part.data === null || typeof part.data !== 'object') {
-    throw new RpcError(RPC.INVALID_PARAMS, 'Invalid params', 'message.parts must hold one data part with the order');
-  }
-  const invalid = orderError(part.data);
+  const { message, data } = messageWithData(params);
+  const invalid = orderError(data);
   if (invalid) throw new RpcError(RPC.INVALID_PARAMS, 'Invalid params', `order: ${invalid}`);
-  return { message, order: part.data };
-}
-
-/** A task as v1.0 (`TASK_STATE_*`, parts without kind) or v0.3 (lower-case states, kind everywhere) spells it. */
-function renderTask(task, version) {
-  const v1 = version === '1.0';
-  const status = { state: v1 ? `TASK_STATE_${task.state.toUpperCase()}` : task.state, timestamp: task.updatedAt };
-  if (task.state === 'failed') {
-    status.message = v1
-      ? { messageId: `${task.id}-status`, role: 'ROLE_AGENT', parts: [{ text: task.reason }] }
-      : { kind: 'message', messageId: `${task.id}-status`, role: 'agent', parts: [{ kind: 'text', text: task.reason }] };
-  }
-  const rendered = v1 ? { id: task.id, contextId: task.contextId, status } : { kind: 'task', id: task.id, contextId: task.contextId, status };
-  if (task.receipt) {
-    rendered.artifacts = [{ artifactId: 'receipt', parts: [v1 ? { data: task.receipt } : { kind: 'data', data: task.receipt }] }];
-  }
-  return rendered;
+  return { message, order: data };
 }
 
 async function sendMessage(params, ctx, version) {
@@ -195,54 +164,23 @@ async function sendMessage(params, ctx, version) {
   return version === '1.0' ? { task: renderTask(task, '1.0') } : renderTask(task, '0.3');
 }
 
-function getTask(params, version) {
-  const task = typeof params.id === 'string' ? tasks.get(params.id) : undefined;
-  if (!task) throw new RpcError(A2A.TASK_NOT_FOUND, 'Task not found', params.id);
-  return renderTask(task, version);
-}
-
 const methods = {
   SendMessage: (params, ctx) => sendMessage(params, ctx, '1.0'),
   'message/send': (params, ctx) => sendMessage(params, ctx, '0.3'),
-  GetTask: (params) => getTask(params, '1.0'),
-  'tasks/get': (params) => getTask(params, '0.3'),
+  GetTask: (params) => getTaskFrom(tasks, params, '1.0'),
+  'tasks/get': (params) => getTaskFrom(tasks, params, '0.3'),
 };
 
-function a2aEndpoint(ctx) {
-  const version = ctx.req.headers['a2a-version'];
-  if (version !== undefined && !/^(0\.3|1(\.0)?)(\.\d+)?$/.test(String(version).trim())) {
-    return ctx.send(200, {
-      jsonrpc: '2.0',
-      id: null,
-      error: { code: A2A.VERSION_NOT_SUPPORTED, message: 'Version not supported', data: { supported: ['1.0', '0.3'] } },
-    });
-  }
-  return serveJsonRpc(ctx, methods);
-}
-
-function agentCard(ctx) {
-  const base = `http://${ctx.req.headers.host ?? '127.0.0.1'}`;
-  ctx.send(200, {
-    name: NAME,
-    description: 'Plans an order: reserves stock (MCP), charges it once (Idempotency-Key) and announces it.',
-    supportedInterfaces: [
-      { url: `${base}/a2a`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
-      { url: `${base}/a2a`, protocolBinding: 'JSONRPC', protocolVersion: '0.3' },
-    ],
-    version: '1.0.0',
-    capabilities: { streaming: false, pushNotifications: false, extendedAgentCard: false },
-    defaultInputModes: ['application/json'],
-    defaultOutputModes: ['application/json'],
-    skills: [
-      {
-        id: 'plan-order',
-        name: 'Plan order',
-        description: 'Reserve stock, charge payment and notify for one order given as a data part.',
-        tags: ['orders', 'payments', 'inventory'],
-      },
-    ],
-  });
-}
+const agentCard = agentCardRoute({
+  name: NAME,
+  description: 'Plans an order: reserves stock (MCP), charges it once (Idempotency-Key) and announces it.',
+  skill: {
+    id: 'plan-order',
+    name: 'Plan order',
+    description: 'Reserve stock, charge payment and notify for one order given as a data part.',
+    tags: ['orders', 'payments', 'inventory'],
+  },
+});
 
 function invariants() {
   let working = 0, completed = 0, failed = 0;
@@ -261,7 +199,7 @@ function invariants() {
 await startAgent({
   name: NAME,
   routes: [
-    { method: 'POST', path: '/a2a', handler: a2aEndpoint },
+    { method: 'POST', path: '/a2a', handler: a2aEndpoint(methods) },
     { method: 'GET', path: '/.well-known/agent-card.json', handler: agentCard },
     { method: 'GET', path: '/invariants', handler: (ctx) => ctx.send(200, invariants()) },
     {

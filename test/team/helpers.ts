@@ -9,8 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-/** The five agents of the reference team. */
-export type TeamAgentName = 'intake' | 'planner' | 'inventory' | 'payments' | 'notifier';
+/** The agents of the reference team: the five of the order path and the async A2A coordinator. */
+export type TeamAgentName = 'intake' | 'planner' | 'inventory' | 'payments' | 'notifier' | 'coordinator';
+
+/** The coordinator variants (`--mode`), `correct` being the one without a bug. */
+export type CoordinatorMode = 'correct' | 'complete-on-failure';
 
 /** The payments variants (`--mode`), `correct` being the one without a bug. */
 export type PaymentsMode = 'correct' | 'no-dedup' | 'store-before-validate' | 'ignore-payload' | 'renamed-field';
@@ -172,14 +175,16 @@ export async function stopAllTeamAgents(): Promise<void> {
   await Promise.all([...running].map((a) => a.stop()));
 }
 
-/** The five started agents of one team. */
+/** The started agents of one team. */
 export interface StartedTeam {
   intake: StartedTeamAgent;
+  /** Started when {@link StartTeamOptions.coordinator} is given. */
+  coordinator?: StartedTeamAgent;
   planner: StartedTeamAgent;
   inventory: StartedTeamAgent;
   payments: StartedTeamAgent;
   notifier: StartedTeamAgent;
-  /** All five, callee-first. */
+  /** All started agents, callee-first. */
   all(): StartedTeamAgent[];
   stop(): Promise<void>;
 }
@@ -194,15 +199,17 @@ export interface StartTeamOptions {
    * Rewrite the URL a caller gets for a callee (e.g. to put a proxy on the planner → payments
    * edge): receives the callee's real URL, returns the URL to hand out.
    */
-  via?: Partial<Record<Exclude<TeamAgentName, 'intake'>, (url: string) => string | Promise<string>>>;
+  via?: Partial<Record<Exclude<TeamAgentName, 'intake' | 'coordinator'>, (url: string) => string | Promise<string>>>;
+  /** Also start the async A2A coordinator (in front of the planner, like intake), in this variant. */
+  coordinator?: { mode?: CoordinatorMode };
 }
 
-/** Start the whole team: inventory, payments and notifier in parallel, then planner, then intake. */
+/** Start the whole team: inventory, payments and notifier in parallel, then planner, then intake (and the coordinator). */
 export async function startTeam(options: StartTeamOptions = {}): Promise<StartedTeam> {
   const env = options.env ?? {};
   const started: StartedTeamAgent[] = [];
   const track = (p: Promise<StartedTeamAgent>): Promise<StartedTeamAgent> => p.then((a) => (started.push(a), a));
-  const urlFor = async (callee: Exclude<TeamAgentName, 'intake'>, agent: StartedTeamAgent): Promise<string> =>
+  const urlFor = async (callee: Exclude<TeamAgentName, 'intake' | 'coordinator'>, agent: StartedTeamAgent): Promise<string> =>
     (await options.via?.[callee]?.(agent.url)) ?? agent.url;
   try {
     const [inventory, payments, notifier] = await Promise.all([
@@ -220,9 +227,29 @@ export async function startTeam(options: StartTeamOptions = {}): Promise<Started
         },
       }),
     );
-    const intake = await track(startTeamAgent('intake', { env: { PLANNER_URL: await urlFor('planner', planner), ...env.intake } }));
-    const all = () => [inventory, payments, notifier, planner, intake];
-    return { intake, planner, inventory, payments, notifier, all, stop: async () => void (await Promise.all(all().map((a) => a.stop()))) };
+    const plannerUrl = await urlFor('planner', planner);
+    const [intake, coordinator] = await Promise.all([
+      track(startTeamAgent('intake', { env: { PLANNER_URL: plannerUrl, ...env.intake } })),
+      options.coordinator
+        ? track(
+            startTeamAgent('coordinator', {
+              env: { PLANNER_URL: plannerUrl, ...env.coordinator },
+              args: ['--mode', options.coordinator.mode ?? 'correct'],
+            }),
+          )
+        : undefined,
+    ]);
+    const all = () => [inventory, payments, notifier, planner, intake, ...(coordinator ? [coordinator] : [])];
+    return {
+      intake,
+      ...(coordinator ? { coordinator } : {}),
+      planner,
+      inventory,
+      payments,
+      notifier,
+      all,
+      stop: async () => void (await Promise.all(all().map((a) => a.stop()))),
+    };
   } catch (err) {
     await Promise.all(started.map((a) => a.stop()));
     throw err;
@@ -281,8 +308,8 @@ export interface ProxiedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
-  /** What the proxy did: forwarded, delivered twice, or committed upstream then dropped the answer. */
-  action: 'forward' | 'duplicate' | 'commit_then_drop';
+  /** What the proxy did: forwarded, delivered twice, committed upstream then dropped the answer, or answered an error itself. */
+  action: 'forward' | FaultProxyOptions['fault'];
   /** Upstream statuses of every delivery of this request. */
   upstreamStatuses: number[];
   /** `idempotent-replayed` header of the answer passed back, if any. */
@@ -293,15 +320,19 @@ export interface ProxiedRequest {
 export interface FaultProxy {
   url: string;
   requests: ProxiedRequest[];
+  /** Apply the fault to the next `times` matching requests (replacing what was left). */
+  arm(times: number): void;
   close(): Promise<void>;
 }
 
 /** Options for {@link startFaultProxy}. */
 export interface FaultProxyOptions {
   /** The fault to apply to matching requests. */
-  fault: 'duplicate' | 'commit_then_drop';
-  /** Apply it to the first `times` matching requests (default 1); later ones are forwarded. */
+  fault: 'duplicate' | 'commit_then_drop' | 'http_error';
+  /** Apply it to the first `times` matching requests (default 1, `Infinity` for all); later ones are forwarded. */
   times?: number;
+  /** `http_error`: the status answered instead of forwarding (default 503). */
+  status?: number;
   /** Which requests match (default: every POST). */
   match?: (method: string, path: string) => boolean;
 }
@@ -309,7 +340,8 @@ export interface FaultProxyOptions {
 /**
  * A tiny message-level fault proxy for one edge. `commit_then_drop` forwards the request, waits
  * for the upstream answer (the callee committed) and then cuts the caller's connection without
- * answering; `duplicate` delivers the request twice concurrently and answers with the first reply.
+ * answering; `duplicate` delivers the request twice concurrently and answers with the first reply;
+ * `http_error` answers `status` (503) itself and forwards nothing.
  */
 export async function startFaultProxy(target: string, options: FaultProxyOptions): Promise<FaultProxy> {
   const match = options.match ?? ((method: string) => method === 'POST');
@@ -348,6 +380,12 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
         upstreamStatuses: [],
       };
       requests.push(record);
+      if (faulty && options.fault === 'http_error') {
+        const status = options.status ?? 503;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: `injected ${status}` }));
+        return;
+      }
       const copies = faulty && options.fault === 'duplicate' ? 2 : 1;
       Promise.all(Array.from({ length: copies }, () => deliver(method, path, req.headers, body)))
         .then((answers) => {
@@ -374,6 +412,9 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    arm: (times) => {
+      remaining = times;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
