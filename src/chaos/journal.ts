@@ -1,8 +1,10 @@
 /**
  * The fault journal: one entry per message-level fault decision, fired or not, so a run can be
- * explained ("request 41 was dropped by drop_payments because it was the 3rd match") and replayed
- * (same seed + same request order ⇒ same entries). Served as NDJSON at `GET /proxies/{p}/journal`.
+ * explained ("request 41 was dropped by drop_payments on its first attempt") and replayed exactly
+ * (a toxic's `replay` attribute takes the fired entries' identity, attempt and value). Served as
+ * NDJSON at `GET /proxies/{p}/journal`; a scenario run saves it as `journal.ndjson`.
  */
+import type { DecisionValue } from './http/decision.js';
 import { BoundedLog, parseNdjson, toNdjson } from './http/bounded-log.js';
 
 /**
@@ -41,9 +43,23 @@ export interface JournalEntry {
   jsonrpcMethod: string | null;
   /** The request's `traceparent` header, null when absent. */
   traceparent: string | null;
+  /**
+   * The request identity's join key (trace id, method, path, Idempotency-Key, JSON-RPC method),
+   * null when the request had neither a traceparent nor an Idempotency-Key: then the decision
+   * was keyed by `ordinal`, the arrival order, and is not reproducible across runs.
+   */
+  identity: string | null;
+  /** The trace id of the request's traceparent, null when none. */
+  traceId: string | null;
+  /** The request's Idempotency-Key, null when none. */
+  idempotencyKey: string | null;
+  /** How many times this toxic had seen the identity before (0 = first delivery, 1 = first retry, …). */
+  attempt: number;
   /** Which match of this toxic the request was (1-based; 0 when it did not match or was not counted). */
   ordinal: number;
   fired: boolean;
+  /** What the fired decision drew or applied (delay, copies, status, events); null when not fired. */
+  value: DecisionValue | null;
   /**
    * What happened: a {@link SkipReason} when not fired, else the action, e.g. `drop:hang`,
    * `drop:status:503`, `duplicate:2:concurrent`, `http_error:500`, `commit_then_drop:reset`,
@@ -52,11 +68,14 @@ export interface JournalEntry {
   outcome: string;
 }
 
-/** A proxy's fault journal: bounded (default 10,000 newest entries). */
+/** Journal entries a proxy keeps by default; a scenario run drains them as it goes, so none are lost. */
+export const JOURNAL_CAPACITY = 100_000;
+
+/** A proxy's fault journal: bounded (default {@link JOURNAL_CAPACITY} newest entries; `evicted` counts the rest). */
 export class FaultJournal {
   private readonly log: BoundedLog<Omit<JournalEntry, 'seq'>>;
 
-  constructor(capacity = 10_000) {
+  constructor(capacity = JOURNAL_CAPACITY) {
     this.log = new BoundedLog(capacity);
   }
 

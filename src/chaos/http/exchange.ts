@@ -14,7 +14,9 @@ import type { EdgeOutcome } from './records.js';
 import { headerValue, HttpParser, type HttpParseError, type RequestHead, type ResponseHead } from './parser.js';
 import { jsonRpcMethods } from './jsonrpc.js';
 import { targetPath, type RequestFacts } from './match.js';
-import type { MessageAction } from './message-toxic.js';
+import { requestIdentity, type RequestIdentity } from './identity.js';
+import { actionValue, withValue, type MessageAction } from './message-toxic.js';
+import type { Decision } from './decision.js';
 import type { ActiveMessageToxic, HttpProxyState } from './proxy-state.js';
 import { isEventStream, SseEventCounter } from './sse.js';
 import { syntheticResponse } from './synthetic.js';
@@ -60,6 +62,8 @@ interface Exchange {
   readonly path: string;
   readonly traceparent: string | null;
   jsonrpc: string[] | null;
+  /** Set when the request is decided on (its JSON-RPC methods are known then). */
+  identity: RequestIdentity | null;
   state: ReqState;
   chunks: Buffer[];
   chunkBytes: number;
@@ -276,6 +280,7 @@ export class ExchangeEngine {
       path: targetPath(head.target),
       traceparent: headerValue(head.headers, 'traceparent') ?? null,
       jsonrpc: null,
+      identity: null,
       state: 'waiting',
       chunks: [head.raw],
       chunkBytes: head.raw.length,
@@ -398,10 +403,20 @@ export class ExchangeEngine {
     if (ex.head.framing === 'none') methods = [];
     else if (ex.reqEnded && ex.body) methods = jsonRpcMethods(ex.body.length === 1 ? (ex.body[0] as Buffer) : Buffer.concat(ex.body));
     ex.jsonrpc = methods;
+    ex.identity = requestIdentity(ex.head.method, ex.path, ex.head.headers, methods);
     return { method: ex.head.method, path: ex.path, headers: ex.head.headers, jsonrpcMethods: methods };
   }
 
-  private journal(ex: Exchange, t: ActiveMessageToxic, ordinal: number, fired: boolean, outcome: string): void {
+  /** One toxic's decision on `ex`, and the action it takes when fired (a replayed value applied). */
+  private decideOne(ex: Exchange, t: ActiveMessageToxic, matches: boolean): { d: Decision; action: MessageAction | null } {
+    const d = t.decider.decide(ex.identity?.key ?? null, matches, t.compiled.decision, t.toxic.toxicity);
+    if (!d.fired) return { d, action: null };
+    const drawn = t.compiled.action(d.random);
+    return { d, action: d.value ? withValue(drawn, d.value) : drawn };
+  }
+
+  private journal(ex: Exchange, t: ActiveMessageToxic, d: Pick<Decision, 'ordinal' | 'attempt'>, fired: boolean, outcome: string, action?: MessageAction): void {
+    const id = ex.identity;
     this.state.journal.append({
       proxy: this.state.name,
       toxic: t.toxic.name,
@@ -411,8 +426,13 @@ export class ExchangeEngine {
       path: ex.path,
       jsonrpcMethod: ex.jsonrpc && ex.jsonrpc.length > 0 ? ex.jsonrpc.join(',') : null,
       traceparent: ex.traceparent,
-      ordinal,
+      identity: id?.key ?? null,
+      traceId: id?.traceId ?? null,
+      idempotencyKey: id?.idempotencyKey ?? null,
+      attempt: d.attempt,
+      ordinal: d.ordinal,
       fired,
+      value: fired && action ? actionValue(action) : null,
       outcome,
     });
   }
@@ -423,24 +443,21 @@ export class ExchangeEngine {
     const complete = ex.reqEnded && ex.body !== null;
     // Every toxic decides (so each one's counters and draws advance the same way whatever the
     // others do); then a drop or http_error that fired answers the request and preempts the rest.
-    const decisions = this.state.messageToxics('request').map((t) => {
-      const d = t.decider.decide(t.compiled.match(facts), t.compiled.decision, t.toxic.toxicity);
-      return { t, d, action: d.fired ? t.compiled.action(t.decider.random) : null };
-    });
+    const decisions = this.state.messageToxics('request').map((t) => ({ t, ...this.decideOne(ex, t, t.compiled.match(facts)) }));
     const terminal = decisions.find((x) => x.action?.kind === 'drop' || x.action?.kind === 'respond');
     let requestDelay = 0;
     for (const { t, d, action } of decisions) {
       if (!action) {
-        this.journal(ex, t, d.ordinal, false, d.reason ?? 'no-match');
+        this.journal(ex, t, d, false, d.reason ?? 'no-match');
         continue;
       }
       if (terminal && terminal.t !== t) {
-        this.journal(ex, t, d.ordinal, false, `preempted:${terminal.t.toxic.name}`);
+        this.journal(ex, t, d, false, `preempted:${terminal.t.toxic.name}`);
         continue;
       }
       if (action.kind === 'duplicate' && (!complete || ex.head.upgrade)) {
         // Copies need the whole request; one streamed past the hold limit cannot be replayed.
-        this.journal(ex, t, d.ordinal, false, 'body-unavailable');
+        this.journal(ex, t, d, false, 'body-unavailable');
         continue;
       }
       switch (action.kind) {
@@ -459,7 +476,7 @@ export class ExchangeEngine {
           break;
       }
       ex.faults.push(t.toxic.name);
-      this.journal(ex, t, d.ordinal, true, describe(action));
+      this.journal(ex, t, d, true, describe(action), action);
     }
     if (terminal?.action) {
       this.answerLocally(ex, terminal.action);
@@ -713,27 +730,28 @@ export class ExchangeEngine {
     const toxics = this.state.messageToxics('response');
     if (toxics.length === 0) return;
     const facts: RequestFacts = { method: ex.head.method, path: ex.path, headers: ex.head.headers, jsonrpcMethods: ex.jsonrpc };
+    // A request that took the fast path (no message toxic then) was never identified.
+    ex.identity ??= requestIdentity(ex.head.method, ex.path, ex.head.headers, ex.jsonrpc);
     const sse = isEventStream(headerValue(h.headers, 'content-type'));
     for (const t of toxics) {
       const matches = t.compiled.match(facts);
       if (matches && !sse) {
-        this.journal(ex, t, 0, false, 'not-event-stream');
+        this.journal(ex, t, { ordinal: 0, attempt: 0 }, false, 'not-event-stream');
         continue;
       }
-      const d = t.decider.decide(matches, t.compiled.decision, t.toxic.toxicity);
-      if (!d.fired) {
-        this.journal(ex, t, d.ordinal, false, d.reason ?? 'no-match');
+      const { d, action } = this.decideOne(ex, t, matches);
+      if (!action) {
+        this.journal(ex, t, d, false, d.reason ?? 'no-match');
         continue;
       }
-      const action = t.compiled.action(t.decider.random);
       if (action.kind !== 'stream_cut' || ex.cut) {
-        this.journal(ex, t, d.ordinal, false, ex.cut ? `preempted:${ex.cutBy}` : describe(action));
+        this.journal(ex, t, d, false, ex.cut ? `preempted:${ex.cutBy}` : describe(action));
         continue;
       }
       ex.cut = { counter: new SseEventCounter(), events: action.events, mode: action.mode };
       ex.cutBy = t.toxic.name;
       ex.faults.push(t.toxic.name);
-      this.journal(ex, t, d.ordinal, true, describe(action));
+      this.journal(ex, t, d, true, describe(action), action);
     }
   }
 

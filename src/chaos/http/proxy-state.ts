@@ -24,7 +24,7 @@ export interface ActiveMessageToxic {
 export interface HttpProxyLimits {
   /** Largest request body held for matching or duplicating (default 1 MiB); larger bodies stream unmatched. */
   bodyCap?: number;
-  /** Journal entries kept (default 10,000). */
+  /** Journal entries kept (default 100,000: a scenario run drains them as it goes). */
   journalCapacity?: number;
   /** Edge records kept (default 10,000). */
   recordCapacity?: number;

@@ -320,7 +320,7 @@ describe('HTTP proxies keep Toxiproxy behaviour', () => {
     const { server } = await setup();
     const r = await addToxic(server, 'edge', { type: 'duplicate', toxicity: 0.5, attributes: { copies: 2, match: { path: '/charges' } } });
     expect(r.json).toEqual({
-      attributes: { copies: 2, mode: '', match: { path: '/charges' }, first: 0, every: 0, only: null },
+      attributes: { copies: 2, mode: '', match: { path: '/charges' }, first: 0, every: 0, only: null, replay: null },
       name: 'duplicate_downstream',
       type: 'duplicate',
       stream: 'downstream',

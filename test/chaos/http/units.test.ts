@@ -68,10 +68,10 @@ describe('Decider', () => {
 
   it('first N and every N-th count matching requests only', () => {
     const first = new Decider(createRng(1));
-    const fired = [true, false, true, true, false, true, true].map((m) => first.decide(m, spec({ first: 3 }), 1).fired);
+    const fired = [true, false, true, true, false, true, true].map((m) => first.decide(null, m, spec({ first: 3 }), 1).fired);
     expect(fired).toEqual([true, false, true, true, false, false, false]);
     const every = new Decider(createRng(1));
-    const e = Array.from({ length: 9 }, () => every.decide(true, spec({ every: 3 }), 1));
+    const e = Array.from({ length: 9 }, () => every.decide(null, true, spec({ every: 3 }), 1));
     expect(e.map((d) => d.fired)).toEqual([false, false, true, false, false, true, false, false, true]);
     expect(e.map((d) => d.reason ?? 'fired')[0]).toBe('not-every');
   });
@@ -81,7 +81,7 @@ describe('Decider', () => {
       fc.property(fc.integer(), fc.double({ min: 0.05, max: 0.95, noNaN: true }), (seed, p) => {
         const run = () => {
           const d = new Decider(createRng(seed).fork('toxic:drop'));
-          return Array.from({ length: 2000 }, () => d.decide(true, spec(), p).fired);
+          return Array.from({ length: 2000 }, () => d.decide(null, true, spec(), p).fired);
         };
         const a = run();
         expect(run()).toEqual(a);
@@ -90,6 +90,49 @@ describe('Decider', () => {
       }),
       { numRuns: 20 },
     );
+  });
+
+  it('keys rolls and draws by identity and attempt: any arrival order gives each request the same decision', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.array(fc.nat({ max: 30 }), { minLength: 1, maxLength: 60 }), fc.nat(), (seed, ids, shuffleSeed) => {
+        const decideAll = (order: number[]) => {
+          const d = new Decider(createRng(seed).fork('toxic:lat'));
+          const out = new Map<string, [boolean, number]>();
+          for (const i of order) {
+            const r = d.decide(`trace-${i} POST /x`, true, spec(), 0.5);
+            out.set(`${i}#${r.attempt}`, [r.fired, r.random.next()]);
+          }
+          return out;
+        };
+        // Another arrival order of the same requests (retries of an identity stay in their order).
+        const shuffled = [...ids].sort((a, b) => ((a * 7919 + shuffleSeed) % 97) - ((b * 7919 + shuffleSeed) % 97));
+        expect(decideAll(shuffled)).toEqual(decideAll(ids));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('counts attempts per identity: first delivery 0, each retry one more', () => {
+    const d = new Decider(createRng(3));
+    const attempts = ['a', 'b', 'a', 'a', 'b'].map((id) => d.decide(id, true, spec(), 1).attempt);
+    expect(attempts).toEqual([0, 0, 1, 2, 1]);
+    expect(d.decide(null, true, spec(), 1).attempt).toBe(0);
+  });
+
+  it('replay fires exactly the listed identity+attempt pairs (or ordinals without identity), with their values', () => {
+    const d = new Decider(createRng(3));
+    const replay = [
+      { id: 'a', attempt: 1, value: { delayMs: 42 } },
+      { id: null, attempt: 0, ordinal: 3 },
+    ];
+    const s = spec({ replay, first: 1 });
+    const out = ['a', 'a', null, 'b'].map((id) => d.decide(id, true, s, 0));
+    expect(out.map((o) => o.fired)).toEqual([false, true, true, false]);
+    expect(out[1]!.value).toEqual({ delayMs: 42 });
+    expect(out[0]!.reason).toBe('not-scheduled');
+    // An empty schedule fires nothing, whatever the toxicity.
+    const none = new Decider(createRng(3));
+    expect(none.decide('a', true, spec({ replay: [] }), 1).fired).toBe(false);
   });
 });
 
@@ -197,7 +240,7 @@ describe('BoundedLog and FaultJournal', () => {
 
   it('round-trips the journal through NDJSON', () => {
     const j = new FaultJournal();
-    j.append({ proxy: 'p', toxic: 't', type: 'drop', requestId: '1.1', method: 'POST', path: '/', jsonrpcMethod: null, traceparent: null, ordinal: 1, fired: true, outcome: 'drop:hang' });
+    j.append({ proxy: 'p', toxic: 't', type: 'drop', requestId: '1.1', method: 'POST', path: '/', jsonrpcMethod: null, traceparent: null, identity: null, traceId: null, idempotencyKey: null, attempt: 0, ordinal: 1, fired: true, value: {}, outcome: 'drop:hang' });
     const text = j.toNdjson();
     expect(text.endsWith('\n')).toBe(true);
     expect(parseNdjson(text)).toEqual(j.entries());

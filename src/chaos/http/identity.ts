@@ -1,0 +1,47 @@
+/**
+ * Request identity: what makes "the same request" recognisable across two runs of the same
+ * workload, whatever the timing. A message toxic's decision for a request is drawn from a stream
+ * keyed by this identity and the hop attempt (see decision.ts), not by the request's arrival
+ * order, which timing decides.
+ *
+ * The identity is the W3C `traceparent` trace id (the load driver sends one seeded trace id per
+ * workflow and agents propagate it hop to hop) and, when present, the `Idempotency-Key`, plus
+ * the method, the path and the JSON-RPC method(s) of the body: one workflow calling two
+ * endpoints makes two identities. A request with neither a trace id nor an Idempotency-Key has
+ * no identity (null): its decisions fall back to the toxic's match counter, which is only as
+ * reproducible as the arrival order.
+ *
+ * JSON-RPC / A2A / MCP request `id`s are deliberately not part of it: clients commonly number
+ * them per connection or per process, so the same call gets a different id in the next run.
+ */
+import { headerValue, type HeaderList } from './parser.js';
+
+/** The parts of a request identity, as the journal shows them. */
+export interface RequestIdentity {
+  /** The join key: trace id, Idempotency-Key, method, path and JSON-RPC method(s); null without an identity. */
+  key: string | null;
+  /** The 32-hex trace id of a valid `traceparent`, null when absent or invalid. */
+  traceId: string | null;
+  idempotencyKey: string | null;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/i;
+
+/** The trace id of a `traceparent` value (lowercase), null when it is not a valid one. */
+export function traceIdOf(traceparent: string | undefined | null): string | null {
+  if (!traceparent) return null;
+  const m = TRACEPARENT.exec(traceparent.trim());
+  if (!m) return null;
+  const id = m[1]!.toLowerCase();
+  return /^0+$/.test(id) ? null : id;
+}
+
+/** The identity of a request from its head and the JSON-RPC methods found in its body (null: not inspected). */
+export function requestIdentity(method: string, path: string, headers: HeaderList, jsonrpcMethods: readonly string[] | null): RequestIdentity {
+  const traceId = traceIdOf(headerValue(headers, 'traceparent'));
+  const idempotencyKey = headerValue(headers, 'idempotency-key')?.trim() || null;
+  if (traceId === null && idempotencyKey === null) return { key: null, traceId, idempotencyKey };
+  const rpc = jsonrpcMethods && jsonrpcMethods.length > 0 ? ` rpc=${jsonrpcMethods.join(',')}` : '';
+  const key = `${traceId ?? '-'} ${method.toUpperCase()} ${path}${idempotencyKey !== null ? ` key=${idempotencyKey}` : ''}${rpc}`;
+  return { key, traceId, idempotencyKey };
+}
