@@ -1,0 +1,175 @@
+/**
+ * Stage 2, drive: the timeline. Warm-up load (kept as evidence, not measured), then the main load
+ * driver through every phase, applying each phase's faults at its start and removing them at its
+ * end, with progress events and the invariants asked for after each phase. Whatever ends it (the
+ * end of the timeline, Ctrl-C, an agent crash, a bug), the driver is stopped and every applied
+ * fault removed before it returns: {@link Driven} says how far it got.
+ */
+import { AgentcheckError } from '../../errors.js';
+import { nearestRank } from '../../load/attribution.js';
+import { createLoadDriver, type LoadDriver, type LoadResult } from '../../load/driver.js';
+import type { FaultWindow, InvariantResult } from '../../report/model.js';
+import { evaluateInvariant } from '../invariants.js';
+import { sleep } from '../runtimes/wait.js';
+import { applyFaultPhase, removeFaults, type AppliedFault } from '../timeline.js';
+import type { ScenarioPhase, ScenarioRequest } from '../types.js';
+import { RunAborted, type RunContext } from './context.js';
+import type { RunEvidence } from './evidence.js';
+import { invariantContext } from './invariant-context.js';
+import type { Started } from './start.js';
+
+/** What the drive stage produced. */
+export interface Driven {
+  /** The main driver's result (phases, series, generator health); absent without a load section. */
+  load?: LoadResult;
+  /** When each phase with faults had them applied, on the driver's clock. */
+  faultWindows: FaultWindow[];
+  /** Invariants evaluated after each phase (`after: each-phase`). */
+  phaseInvariants: InvariantResult[];
+  /** True when the whole timeline ran. */
+  completed: boolean;
+  /** A bug or environment error that ended the drive early (an abort is not one). */
+  error?: unknown;
+}
+
+/**
+ * The load request of a scenario as the driver's template. The scenario may name the
+ * Idempotency-Key header itself (any value; `${idempotencyKey}` is an alias of `${uuid}`);
+ * the driver always sends one key per request and records it in the history.
+ */
+export function driverTarget(baseUrl: string, request: ScenarioRequest) {
+  const alias = (s: string) => s.replaceAll('${idempotencyKey}', '${uuid}').replaceAll('${traceparent}', '');
+  const headers: Record<string, string> = {};
+  let idempotencyKey: string | undefined;
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (name.toLowerCase() === 'idempotency-key') idempotencyKey = alias(value);
+    else if (name.toLowerCase() !== 'traceparent') headers[name] = alias(value);
+  }
+  let body: string | undefined;
+  if (request.body !== undefined) {
+    body = alias(typeof request.body === 'string' ? request.body : JSON.stringify(request.body));
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type') && typeof request.body !== 'string') {
+      headers['Content-Type'] = 'application/json';
+    }
+  }
+  return {
+    url: `${baseUrl}${alias(request.path)}`,
+    method: request.method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    idempotencyKey: idempotencyKey ?? '${uuid}',
+  };
+}
+
+/** Running figures for progress, kept incrementally (the history itself can be long). */
+class LiveFigures {
+  completed = 0;
+  errors = 0;
+  private readonly recent: Array<[tMs: number, latencyMs: number]> = [];
+
+  add(ok: boolean, tMs: number, latencyMs: number | undefined): void {
+    this.completed++;
+    if (!ok) this.errors++;
+    if (latencyMs !== undefined) this.recent.push([tMs, latencyMs]);
+  }
+
+  /** p99 of the last 5 s. */
+  p99(nowMs: number): number | null {
+    const from = this.recent.findIndex(([t]) => t >= nowMs - 5000);
+    this.recent.splice(0, from < 0 ? this.recent.length : from);
+    return nearestRank(this.recent.map(([, ms]) => ms), 99);
+  }
+}
+
+/** Runs the timeline on a started team; never throws (see {@link Driven}). */
+export async function driveStage(ctx: RunContext, started: Started, evidence: RunEvidence): Promise<Driven> {
+  const { scenario, options, signal } = ctx;
+  const { backend, team } = started;
+  const driven: Driven = { faultWindows: [], phaseInvariants: [], completed: false };
+  const live = new LiveFigures();
+  const applied: AppliedFault[] = [];
+  let driver: LoadDriver | undefined;
+  try {
+    const first = scenario.phases[0];
+    if (scenario.load && first) {
+      const load = scenario.load;
+      const entry = team.agents.get(load.target);
+      if (!entry) throw new AgentcheckError('config', `load.target '${load.target}' is not an agent of the scenario`);
+      const target = driverTarget(entry.url, load.requests[0]!);
+      if (load.requests.length > 1) ctx.notes.push(`note: only the first of ${load.requests.length} request templates is driven`);
+      if (scenario.warmupMs > 0) {
+        options.onFirstRequest?.(ctx.clock());
+        const warm = createLoadDriver({ target, model: load.model, rate: load.rate, connections: load.connections, timeoutMs: load.timeoutMs, phase: 'warmup', seed: `${ctx.seed}/warmup`, history: (e) => evidence.record(e, 'warmup') });
+        await warm.start();
+        await sleep(scenario.warmupMs, signal);
+        await warm.stop();
+        ctx.checkAbort();
+      }
+      driver = createLoadDriver({
+        limits: { lateToleranceMs: load.lateToleranceMs, maxLateFraction: load.maxLateFraction },
+        target,
+        model: load.model,
+        rate: first.load?.rate ?? load.rate,
+        connections: load.connections,
+        timeoutMs: load.timeoutMs,
+        phase: first.name,
+        phaseDurationMs: first.durationMs,
+        seed: ctx.seed,
+        history: (e) => {
+          evidence.record(e, 'main');
+          if (e.type !== 'invoke') live.add(e.type === 'ok', e.tMs, e.latencyMs);
+        },
+      });
+    }
+
+    // Phase boundaries are kept against one clock so they do not drift.
+    const runStart = ctx.clock();
+    if (scenario.warmupMs === 0 || !driver) options.onFirstRequest?.(runStart);
+    if (driver) await driver.start();
+    const d = driver;
+    const elapsed = () => (d ? d.elapsedMs() : ctx.clock() - runStart);
+    const progress = (phase: ScenarioPhase, message?: string) => {
+      const now = elapsed();
+      options.onProgress?.({ phase: phase.name, elapsedMs: now, totalMs: scenario.totalDurationMs, requests: live.completed, errors: live.errors, p99Ms: live.p99(now), ...(message ? { message } : {}) });
+    };
+    let boundary = 0;
+    for (const [index, phase] of scenario.phases.entries()) {
+      ctx.checkAbort();
+      if (index > 0 && driver) driver.markPhase(phase.name, { durationMs: phase.durationMs, ...(phase.load?.rate !== undefined ? { rate: phase.load.rate } : {}) });
+      const phaseStart = elapsed();
+      progress(phase, `phase ${phase.name}`);
+      applied.push(...(await applyFaultPhase(backend.client, team.proxies, phase)));
+      boundary += phase.durationMs;
+      const ticker = setInterval(() => progress(phase), 1000);
+      try {
+        await sleep(boundary - elapsed(), signal);
+      } finally {
+        clearInterval(ticker);
+      }
+      if (phase.faults.length > 0) driven.faultWindows.push(faultWindow(phase, phaseStart, elapsed()));
+      await removeFaults(backend.client, applied);
+      ctx.checkAbort();
+      // exactly_once is judged once, at the end: mid-run, requests still in flight would look lost.
+      for (const inv of scenario.invariants.filter((i) => i.after === 'each-phase' && i.kind !== 'exactly_once')) {
+        driven.phaseInvariants.push(await evaluateInvariant(inv, phase.name, invariantContext(ctx, started.agentUrls, evidence)));
+      }
+    }
+    driven.completed = true;
+  } catch (err) {
+    const aborted = err instanceof RunAborted || signal.aborted;
+    if (isConfigError(err)) throw err;
+    if (!aborted) driven.error = err;
+  } finally {
+    if (driver) driven.load = await driver.stop().catch(() => undefined);
+    await removeFaults(backend.client, applied).catch(() => undefined);
+  }
+  return driven;
+}
+
+function isConfigError(err: unknown): boolean {
+  return err instanceof AgentcheckError && err.code === 'config';
+}
+
+function faultWindow(phase: ScenarioPhase, startMs: number, endMs: number): FaultWindow {
+  return { startMs, endMs, label: `${phase.name}: ${phase.faults.map((f) => `${f.type} ${f.edge}`).join(', ')}` };
+}
