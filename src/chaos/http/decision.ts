@@ -31,7 +31,7 @@ export interface DecisionValue {
 export interface ReplayDecision {
   /** The request identity's join key; null when the request had none (then `ordinal` decides). */
   id: string | null;
-  /** The hop attempt: how many times this toxic had seen the identity before (0 = first delivery). */
+  /** The hop attempt: how many times the proxy had seen the request before (0 = first delivery; identity.ts). */
   attempt: number;
   /** The match ordinal, used only when `id` is null. */
   ordinal?: number;
@@ -64,7 +64,7 @@ export interface Decision {
   fired: boolean;
   /** Which match this was (1-based, arrival order), 0 when the request did not match. */
   ordinal: number;
-  /** The hop attempt of the request's identity at this toxic (0 = first delivery); 0 without an identity. */
+  /** The hop attempt of the request on this proxy (0 = first delivery); 0 without an identity. */
   attempt: number;
   /** Why it did not fire. */
   reason?: SkipReason;
@@ -73,9 +73,6 @@ export interface Decision {
   /** Under replay: the journaled value to apply instead of drawing. */
   value?: DecisionValue;
 }
-
-/** Identities remembered per toxic for attempt counting; the oldest are forgotten beyond this. */
-const ATTEMPT_MEMORY = 200_000;
 
 const replayIndexes = new WeakMap<readonly ReplayDecision[], Map<string, ReplayDecision>>();
 
@@ -92,20 +89,18 @@ function replayIndex(replay: readonly ReplayDecision[]): Map<string, ReplayDecis
   return index;
 }
 
-/** One toxic's decision state: its stream, how many requests matched, and attempts per identity. */
+/** One toxic's decision state: its stream and how many requests matched. */
 export class Decider {
   private matched = 0;
-  private readonly attempts = new Map<string, number>();
   constructor(private readonly rng: Rng) {}
 
   /**
-   * Decides for one request; `identity` is its join key (null without one), `matches` the result
-   * of the toxic's match filters.
+   * Decides for one request; `identity` is its join key (null without one), `attempt` its hop
+   * attempt on the proxy, `matches` the result of the toxic's match filters.
    */
-  decide(identity: string | null, matches: boolean, spec: DecisionSpec, toxicity: number): Decision {
-    if (!matches) return { fired: false, ordinal: 0, attempt: 0, reason: 'no-match', random: this.rng };
+  decide(identity: string | null, attempt: number, matches: boolean, spec: DecisionSpec, toxicity: number): Decision {
+    if (!matches) return { fired: false, ordinal: 0, attempt, reason: 'no-match', random: this.rng };
     const ordinal = ++this.matched;
-    const attempt = identity === null ? 0 : this.nextAttempt(identity);
     const random = this.rng.fork(identity === null ? `ord:${ordinal}` : `id:${identity}#${attempt}`);
     const base = { ordinal, attempt, random };
     if (spec.replay) {
@@ -126,14 +121,4 @@ export class Decider {
     return { ...base, fired: true };
   }
 
-  private nextAttempt(identity: string): number {
-    const seen = this.attempts.get(identity);
-    if (seen === undefined) {
-      if (this.attempts.size >= ATTEMPT_MEMORY) this.attempts.delete(this.attempts.keys().next().value as string);
-      this.attempts.set(identity, 1);
-      return 0;
-    }
-    this.attempts.set(identity, seen + 1);
-    return seen;
-  }
 }

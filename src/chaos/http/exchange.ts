@@ -14,7 +14,7 @@ import type { EdgeOutcome } from './records.js';
 import { headerValue, HttpParser, type HttpParseError, type RequestHead, type ResponseHead } from './parser.js';
 import { jsonRpcMethods } from './jsonrpc.js';
 import { targetPath, type RequestFacts } from './match.js';
-import { requestIdentity, type RequestIdentity } from './identity.js';
+import { attemptKey, requestIdentity, type RequestIdentity } from './identity.js';
 import { actionValue, withValue, type MessageAction } from './message-toxic.js';
 import type { Decision } from './decision.js';
 import type { ActiveMessageToxic, HttpProxyState } from './proxy-state.js';
@@ -64,6 +64,8 @@ interface Exchange {
   jsonrpc: string[] | null;
   /** Set when the request is decided on (its JSON-RPC methods are known then). */
   identity: RequestIdentity | null;
+  /** The hop attempt of this request on the proxy, counted when its head arrived. */
+  readonly attempt: number;
   state: ReqState;
   chunks: Buffer[];
   chunkBytes: number;
@@ -272,15 +274,17 @@ export class ExchangeEngine {
   }
 
   private newExchange(head: RequestHead): Exchange {
+    const path = targetPath(head.target);
     return {
       id: `${this.connectionId}.${++this.count}`,
       head,
       started: performance.now(),
       time: new Date().toISOString(),
-      path: targetPath(head.target),
+      path,
       traceparent: headerValue(head.headers, 'traceparent') ?? null,
       jsonrpc: null,
       identity: null,
+      attempt: head.method === '' ? 0 : this.state.attempts.next(attemptKey(head.method, path, head.headers)),
       state: 'waiting',
       chunks: [head.raw],
       chunkBytes: head.raw.length,
@@ -409,7 +413,7 @@ export class ExchangeEngine {
 
   /** One toxic's decision on `ex`, and the action it takes when fired (a replayed value applied). */
   private decideOne(ex: Exchange, t: ActiveMessageToxic, matches: boolean): { d: Decision; action: MessageAction | null } {
-    const d = t.decider.decide(ex.identity?.key ?? null, matches, t.compiled.decision, t.toxic.toxicity);
+    const d = t.decider.decide(ex.identity?.key ?? null, ex.attempt, matches, t.compiled.decision, t.toxic.toxicity);
     if (!d.fired) return { d, action: null };
     const drawn = t.compiled.action(d.random);
     return { d, action: d.value ? withValue(drawn, d.value) : drawn };
@@ -736,7 +740,7 @@ export class ExchangeEngine {
     for (const t of toxics) {
       const matches = t.compiled.match(facts);
       if (matches && !sse) {
-        this.journal(ex, t, { ordinal: 0, attempt: 0 }, false, 'not-event-stream');
+        this.journal(ex, t, { ordinal: 0, attempt: ex.attempt }, false, 'not-event-stream');
         continue;
       }
       const { d, action } = this.decideOne(ex, t, matches);

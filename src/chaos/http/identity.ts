@@ -11,6 +11,11 @@
  * no identity (null): its decisions fall back to the toxic's match counter, which is only as
  * reproducible as the arrival order.
  *
+ * The hop attempt is how many times the proxy saw the same trace id, Idempotency-Key, method and
+ * path before (first delivery 0, a retry 1, …), counted on every request the proxy carries,
+ * whether a message toxic was installed then or not, so fault windows do not shift it. A copy
+ * made by the `duplicate` toxic goes upstream on a side connection and is not counted.
+ *
  * JSON-RPC / A2A / MCP request `id`s are deliberately not part of it: clients commonly number
  * them per connection or per process, so the same call gets a different id in the next run.
  */
@@ -34,6 +39,31 @@ export function traceIdOf(traceparent: string | undefined | null): string | null
   if (!m) return null;
   const id = m[1]!.toLowerCase();
   return /^0+$/.test(id) ? null : id;
+}
+
+/** The key attempts are counted by (identity without the JSON-RPC methods, known at the head); null without an identity. */
+export function attemptKey(method: string, path: string, headers: HeaderList): string | null {
+  const traceId = traceIdOf(headerValue(headers, 'traceparent'));
+  const idempotencyKey = headerValue(headers, 'idempotency-key')?.trim() || null;
+  if (traceId === null && idempotencyKey === null) return null;
+  return `${traceId ?? '-'} ${method.toUpperCase()} ${path}${idempotencyKey !== null ? ` key=${idempotencyKey}` : ''}`;
+}
+
+/** Identities remembered per proxy for attempt counting; the oldest are forgotten beyond this. */
+const ATTEMPT_MEMORY = 200_000;
+
+/** How many times each attempt key was seen on one proxy. */
+export class AttemptCounter {
+  private readonly seen = new Map<string, number>();
+
+  /** The attempt of the request with `key` (0 the first time), counting it; 0 for null. */
+  next(key: string | null): number {
+    if (key === null) return 0;
+    const before = this.seen.get(key);
+    if (before === undefined && this.seen.size >= ATTEMPT_MEMORY) this.seen.delete(this.seen.keys().next().value as string);
+    this.seen.set(key, (before ?? 0) + 1);
+    return before ?? 0;
+  }
 }
 
 /** The identity of a request from its head and the JSON-RPC methods found in its body (null: not inspected). */

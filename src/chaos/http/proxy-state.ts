@@ -11,6 +11,7 @@ import type { Toxic, ToxicSet } from '../toxic.js';
 import { Decider } from './decision.js';
 import { isHttpMessageToxic, type CompiledMessageToxic, type HttpMessageToxicDefinition } from './message-toxic.js';
 import { EdgeRecords } from './records.js';
+import { AttemptCounter } from './identity.js';
 
 /** A message toxic ready to apply: the toxic, its definition, compiled attributes and decider. */
 export interface ActiveMessageToxic {
@@ -35,6 +36,8 @@ export class HttpProxyState {
   readonly journal: FaultJournal;
   readonly records: EdgeRecords;
   readonly bodyCap: number;
+  /** Hop attempts per request identity, over every request this proxy carried (identity.ts). */
+  readonly attempts = new AttemptCounter();
   /** Open side connections (duplicate deliveries). */
   readonly sideSockets = new Set<Socket>();
   /** Connections reset because of a bug in the http layer (should stay 0), and the last such error. */

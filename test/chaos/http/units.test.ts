@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../../src/chaos/rng.js';
 import { Decider } from '../../../src/chaos/http/decision.js';
+import { AttemptCounter, attemptKey, requestIdentity, traceIdOf } from '../../../src/chaos/http/identity.js';
 import { drawLatency, type LatencySpec } from '../../../src/chaos/http/distribution.js';
 import { jsonRpcMethods } from '../../../src/chaos/http/jsonrpc.js';
 import { compileMatch, parseMatch, targetPath } from '../../../src/chaos/http/match.js';
@@ -63,15 +64,37 @@ describe('match', () => {
   });
 });
 
+describe('request identity', () => {
+  const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
+  it('joins by trace id whatever the span id; null without traceparent and Idempotency-Key', () => {
+    fc.assert(
+      fc.property(hex(32), hex(16), hex(16), fc.option(fc.string({ minLength: 1 }).filter((k) => k.trim() === k && k.length > 0)), (trace, spanA, spanB, key) => {
+        fc.pre(!/^0+$/.test(trace));
+        const headers = (span: string): Array<[string, string]> => [['Traceparent', `00-${trace}-${span}-01`], ...(key ? [['idempotency-key', key] as [string, string]] : [])];
+        const a = requestIdentity('post', '/charges', headers(spanA), ['tools/call']);
+        const b = requestIdentity('POST', '/charges', headers(spanB), ['tools/call']);
+        expect(a).toEqual(b);
+        expect(a.traceId).toBe(trace);
+        expect(a.key).toContain('rpc=tools/call');
+        expect(requestIdentity('POST', '/other', headers(spanA), null).key).not.toBe(a.key);
+        expect(attemptKey('POST', '/charges', headers(spanA))).toBe(attemptKey('POST', '/charges', headers(spanB)));
+      }),
+    );
+    expect(requestIdentity('GET', '/', [['traceparent', 'garbage']], null)).toEqual({ key: null, traceId: null, idempotencyKey: null });
+    expect(traceIdOf(`00-${'0'.repeat(32)}-${'1'.repeat(16)}-01`)).toBeNull();
+    expect(requestIdentity('POST', '/x', [['Idempotency-Key', 'k1']], null).key).toBe('- POST /x key=k1');
+  });
+});
+
 describe('Decider', () => {
   const spec = (over = {}) => ({ probability: 1, first: 0, every: 0, ...over });
 
   it('first N and every N-th count matching requests only', () => {
     const first = new Decider(createRng(1));
-    const fired = [true, false, true, true, false, true, true].map((m) => first.decide(null, m, spec({ first: 3 }), 1).fired);
+    const fired = [true, false, true, true, false, true, true].map((m) => first.decide(null, 0, m, spec({ first: 3 }), 1).fired);
     expect(fired).toEqual([true, false, true, true, false, false, false]);
     const every = new Decider(createRng(1));
-    const e = Array.from({ length: 9 }, () => every.decide(null, true, spec({ every: 3 }), 1));
+    const e = Array.from({ length: 9 }, () => every.decide(null, 0, true, spec({ every: 3 }), 1));
     expect(e.map((d) => d.fired)).toEqual([false, false, true, false, false, true, false, false, true]);
     expect(e.map((d) => d.reason ?? 'fired')[0]).toBe('not-every');
   });
@@ -81,7 +104,7 @@ describe('Decider', () => {
       fc.property(fc.integer(), fc.double({ min: 0.05, max: 0.95, noNaN: true }), (seed, p) => {
         const run = () => {
           const d = new Decider(createRng(seed).fork('toxic:drop'));
-          return Array.from({ length: 2000 }, () => d.decide(null, true, spec(), p).fired);
+          return Array.from({ length: 2000 }, () => d.decide(null, 0, true, spec(), p).fired);
         };
         const a = run();
         expect(run()).toEqual(a);
@@ -98,8 +121,9 @@ describe('Decider', () => {
         const decideAll = (order: number[]) => {
           const d = new Decider(createRng(seed).fork('toxic:lat'));
           const out = new Map<string, [boolean, number]>();
+          const attempts = new AttemptCounter();
           for (const i of order) {
-            const r = d.decide(`trace-${i} POST /x`, true, spec(), 0.5);
+            const r = d.decide(`trace-${i} POST /x`, attempts.next(`trace-${i}`), true, spec(), 0.5);
             out.set(`${i}#${r.attempt}`, [r.fired, r.random.next()]);
           }
           return out;
@@ -113,10 +137,8 @@ describe('Decider', () => {
   });
 
   it('counts attempts per identity: first delivery 0, each retry one more', () => {
-    const d = new Decider(createRng(3));
-    const attempts = ['a', 'b', 'a', 'a', 'b'].map((id) => d.decide(id, true, spec(), 1).attempt);
-    expect(attempts).toEqual([0, 0, 1, 2, 1]);
-    expect(d.decide(null, true, spec(), 1).attempt).toBe(0);
+    const counter = new AttemptCounter();
+    expect(['a', 'b', 'a', 'a', 'b', null].map((id) => counter.next(id))).toEqual([0, 0, 1, 2, 1, 0]);
   });
 
   it('replay fires exactly the listed identity+attempt pairs (or ordinals without identity), with their values', () => {
@@ -126,13 +148,13 @@ describe('Decider', () => {
       { id: null, attempt: 0, ordinal: 3 },
     ];
     const s = spec({ replay, first: 1 });
-    const out = ['a', 'a', null, 'b'].map((id) => d.decide(id, true, s, 0));
+    const out = ([['a', 0], ['a', 1], [null, 0], ['b', 0]] as const).map(([id, attempt]) => d.decide(id, attempt, true, s, 0));
     expect(out.map((o) => o.fired)).toEqual([false, true, true, false]);
     expect(out[1]!.value).toEqual({ delayMs: 42 });
     expect(out[0]!.reason).toBe('not-scheduled');
     // An empty schedule fires nothing, whatever the toxicity.
     const none = new Decider(createRng(3));
-    expect(none.decide('a', true, spec({ replay: [] }), 1).fired).toBe(false);
+    expect(none.decide('a', 0, true, spec({ replay: [] }), 1).fired).toBe(false);
   });
 });
 
