@@ -8,6 +8,13 @@
  * callee of one and the caller of the other, and its interval lies within) is subtracted from a→b, so
  * an outer edge does not win just by waiting on an inner one. Without start times each hop counts its
  * full latency, and the outermost edge tends to dominate.
+ *
+ * A trace can outlive the request that started it: an A2A agent answers `submitted` at once and does
+ * the downstream work afterwards, on the same trace. So when a workflow sample has a window
+ * (`startMs`..`endMs`, on the hops' clock), only the hops that *started* within it are its hops: for
+ * the `http` series the window is the entry request's own, for the `workflow` series the workflow's
+ * (intended start to terminal outcome). A 24 ms entry request is not blamed on a 185 ms hop that the
+ * agent made after answering it.
  */
 import { traceIdOf } from './template.js';
 
@@ -17,6 +24,13 @@ export interface WorkflowSample {
   latencyMs: number;
   /** For reports (e.g. the Idempotency-Key). */
   id?: string;
+  /**
+   * The sample's window on the hops' clock (ms): only hops with a `startMs` in
+   * `[startMs - tolerance, endMs + tolerance]` are attributed to it. Without a window every hop of
+   * the trace is (the behaviour before windows; it blames work done after the answer).
+   */
+  startMs?: number;
+  endMs?: number;
 }
 
 /** One hop through an edge's proxy, as the proxy recorded it. */
@@ -57,6 +71,24 @@ export interface TailOptions {
   thresholdMs?: number;
   /** Slow means above this percentile (0..100) of the workflows' latencies (default 99 without a threshold). */
   percentile?: number;
+  /**
+   * Slack on both ends of a sample's window, ms (default {@link WINDOW_TOLERANCE_MS}): hop start
+   * times and window bounds may each be truncated to the millisecond (ISO-8601 times).
+   */
+  toleranceMs?: number;
+}
+
+/** Default {@link TailOptions.toleranceMs}: one millisecond, the resolution of an ISO-8601 time. */
+export const WINDOW_TOLERANCE_MS = 1;
+
+/**
+ * The hops of `hops` that belong to the sample: all of them without a window, else those that
+ * started within the window (a hop with no start time cannot be placed and is kept).
+ */
+export function hopsInWindow<H extends Pick<HopRecord, 'startMs'>>(sample: Pick<WorkflowSample, 'startMs' | 'endMs'>, hops: readonly H[], toleranceMs = WINDOW_TOLERANCE_MS): H[] {
+  const { startMs, endMs } = sample;
+  if (startMs === undefined || endMs === undefined) return [...hops];
+  return hops.filter((h) => h.startMs === undefined || (h.startMs >= startMs - toleranceMs && h.startMs <= endMs + toleranceMs));
 }
 
 const normEdge = (e: string): string => (e.startsWith('edge.') ? e.slice(5) : e);
@@ -95,6 +127,19 @@ export function edgeTimes(hops: readonly HopRecord[]): Map<string, number> {
   return out;
 }
 
+/** The edge with the most time (ties: the alphabetically first, so record order does not matter), and its time; `[null, -1]` for none. */
+export function dominantEdge(times: ReadonlyMap<string, number>): [edge: string | null, ms: number] {
+  let best: string | null = null;
+  let bestMs = -1;
+  for (const [edge, ms] of [...times].sort((a, b) => a[0].localeCompare(b[0]))) {
+    if (ms > bestMs) {
+      best = edge;
+      bestMs = ms;
+    }
+  }
+  return [best, bestMs];
+}
+
 function unionLength(intervals: Array<[number, number]>): number {
   if (intervals.length === 0) return 0;
   intervals.sort((a, b) => a[0] - b[0]);
@@ -111,6 +156,53 @@ function unionLength(intervals: Array<[number, number]>): number {
 }
 
 /**
+ * Tallies slow workflows one at a time into a {@link TailAttribution}: which edge dominated each,
+ * and the slowest few as examples. Shared by {@link attributeTail} (lists in memory) and the
+ * evidence store (rows from SQLite), so both judge alike.
+ */
+export class TailTally {
+  private readonly tally = new Map<string, { dominated: number; timeShare: number }>();
+  private examples: TailAttribution['examples'] = [];
+  private slow = 0;
+  private unattributed = 0;
+
+  /** Adds one slow workflow with the time per edge of its hops (within its window). */
+  add(w: Pick<WorkflowSample, 'id' | 'latencyMs'>, traceId: string, times: ReadonlyMap<string, number>): void {
+    this.slow++;
+    const [best, bestMs] = dominantEdge(times);
+    if (best === null) this.unattributed++;
+    else {
+      const t = this.tally.get(best) ?? { dominated: 0, timeShare: 0 };
+      t.dominated++;
+      t.timeShare += w.latencyMs > 0 ? Math.min(1, bestMs / w.latencyMs) : 0;
+      this.tally.set(best, t);
+    }
+    this.examples.push({ ...(w.id !== undefined ? { id: w.id } : {}), traceId, latencyMs: w.latencyMs, edge: best, edgeMs: Math.max(0, bestMs) });
+    // Only the slowest few are reported: keep memory bounded however many workflows are slow.
+    if (this.examples.length >= 1000) this.trimExamples();
+  }
+
+  /** The attribution of everything added; `workflows` is how many workflows the threshold was taken over. */
+  result(thresholdMs: number, workflows: number): TailAttribution {
+    this.trimExamples();
+    const slow = this.slow;
+    const edges = [...this.tally]
+      .map(([edge, t]) => ({ edge, dominated: t.dominated, share: slow ? t.dominated / slow : 0, meanTimeShare: t.dominated ? t.timeShare / t.dominated : 0 }))
+      .sort((a, b) => b.dominated - a.dominated || a.edge.localeCompare(b.edge));
+    return { thresholdMs, workflows, slow, unattributed: this.unattributed, edges, examples: this.examples.slice() };
+  }
+
+  private trimExamples(): void {
+    // A stable sort: equally slow workflows keep the order they were added in.
+    this.examples.sort((a, b) => b.latencyMs - a.latencyMs);
+    this.examples.length = Math.min(this.examples.length, MAX_EXAMPLES);
+  }
+}
+
+/** Examples kept by a {@link TailAttribution}. */
+const MAX_EXAMPLES = 10;
+
+/**
  * For every workflow slower than the threshold, finds the edge that took most of its time, and
  * reports the share of slow workflows each edge dominated. A pure function.
  */
@@ -124,36 +216,11 @@ export function attributeTail(workflows: readonly WorkflowSample[], hops: readon
     if (!list) byTrace.set(id, (list = []));
     list.push(h);
   }
-  const tally = new Map<string, { dominated: number; timeShare: number }>();
-  const examples: TailAttribution['examples'] = [];
-  let slow = 0;
-  let unattributed = 0;
+  const tally = new TailTally();
   for (const w of workflows) {
     if (!(w.latencyMs > threshold)) continue;
-    slow++;
     const traceId = traceIdOf(w.traceparent) ?? '';
-    const times = edgeTimes(byTrace.get(traceId) ?? []);
-    let best: string | null = null;
-    let bestMs = -1;
-    // Ties go to the alphabetically first edge so results do not depend on record order.
-    for (const [edge, ms] of [...times].sort((a, b) => a[0].localeCompare(b[0]))) {
-      if (ms > bestMs) {
-        best = edge;
-        bestMs = ms;
-      }
-    }
-    if (best === null) unattributed++;
-    else {
-      const t = tally.get(best) ?? { dominated: 0, timeShare: 0 };
-      t.dominated++;
-      t.timeShare += w.latencyMs > 0 ? Math.min(1, bestMs / w.latencyMs) : 0;
-      tally.set(best, t);
-    }
-    examples.push({ ...(w.id !== undefined ? { id: w.id } : {}), traceId, latencyMs: w.latencyMs, edge: best, edgeMs: Math.max(0, bestMs) });
+    tally.add(w, traceId, edgeTimes(hopsInWindow(w, byTrace.get(traceId) ?? [], options.toleranceMs)));
   }
-  examples.sort((a, b) => b.latencyMs - a.latencyMs);
-  const edges = [...tally]
-    .map(([edge, t]) => ({ edge, dominated: t.dominated, share: slow ? t.dominated / slow : 0, meanTimeShare: t.dominated ? t.timeShare / t.dominated : 0 }))
-    .sort((a, b) => b.dominated - a.dominated || a.edge.localeCompare(b.edge));
-  return { thresholdMs: threshold, workflows: workflows.length, slow, unattributed, edges, examples: examples.slice(0, 10) };
+  return tally.result(threshold, workflows.length);
 }

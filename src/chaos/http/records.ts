@@ -36,19 +36,51 @@ export interface EdgeRecord {
   outcome: EdgeOutcome;
   /** Names of the message toxics that fired on this request. */
   faults: string[];
+  /** The request's `Idempotency-Key` header, when the proxy records it (null or absent: none / not recorded). */
+  idempotencyKey?: string | null;
 }
+
+/**
+ * Called synchronously with every record as it is appended (so a subscriber can stream records out
+ * while the run goes on, with none lost to the buffer's eviction). It must be cheap and must not throw.
+ */
+export type EdgeRecordListener = (record: EdgeRecord) => void;
 
 /** A proxy's edge records: bounded (default 10,000 newest). */
 export class EdgeRecords {
   private readonly log: BoundedLog<Omit<EdgeRecord, 'seq'>>;
+  private readonly listeners = new Set<EdgeRecordListener>();
 
   constructor(capacity = 10_000) {
     this.log = new BoundedLog(capacity);
   }
 
-  /** Records one exchange. */
+  /** Records one exchange, and hands it to every subscriber. */
   append(record: Omit<EdgeRecord, 'seq'>): EdgeRecord {
-    return this.log.append(record);
+    const stamped = this.log.append(record);
+    for (const listener of this.listeners) {
+      // A faulty subscriber must not cost the proxied exchange; it loses its own records only.
+      try {
+        listener(stamped);
+      } catch {
+        /* ignored */
+      }
+    }
+    return stamped;
+  }
+
+  /**
+   * Streams every record appended from now on to `listener`; returns the unsubscribe function.
+   * Read `list(since)` first to catch up: both run on the one JS thread, so nothing falls between.
+   */
+  subscribe(listener: EdgeRecordListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Sequence number of the newest record appended (0 before the first). */
+  get lastSeq(): number {
+    return this.log.evicted + this.log.size;
   }
 
   /** Records kept, oldest first, optionally only `seq > since`. */
