@@ -5,17 +5,44 @@
  * (request objects, header validation, async-hooks bookkeeping per reuse), and the open model needs
  * that headroom to keep its schedule. This client does only what a load generator needs: write one
  * prebuilt request per socket at a time, read the status line and headers, skip the body
- * (Content-Length, chunked, or until close), and hand the socket back to the pool.
+ * (Content-Length, chunked, or until close) or, when the request asks for it, keep it (bounded by
+ * {@link MAX_BODY_BYTES}) or hand a `text/event-stream` body over chunk by chunk, and hand the
+ * socket back to the pool. A request that does not ask for its body costs what it did before.
  */
 import * as net from 'node:net';
+
+/** Most body bytes kept per response; the rest is read and dropped (`truncated`). */
+export const MAX_BODY_BYTES = 1 << 20;
+
+/** A response body kept for a request that asked for it. */
+export interface Http1Body {
+  /** Lower-cased media type without parameters (`application/json`), or '' when none was sent. */
+  contentType: string;
+  /** Up to {@link MAX_BODY_BYTES} bytes (for a stream: the bytes not yet handed to `onStream`). */
+  bytes: Buffer;
+  /** More bytes arrived than were kept. */
+  truncated: boolean;
+  /** `onStream` asked to stop before the body ended (the socket was closed). */
+  stopped: boolean;
+}
 
 /** One request to send: its bytes, and the callback for its outcome (exactly once). */
 export interface Http1Request {
   buffer: Buffer;
   /** A HEAD request: the response has no body whatever its headers say. */
   head: boolean;
-  /** `status` on a complete response; `error` (with a code) otherwise. `sent`: the bytes left us. */
-  done: (status: number | undefined, error: NodeJS.ErrnoException | undefined, sent: boolean) => void;
+  /** Keep the response body (bounded) and pass it to `done`. */
+  readBody?: boolean;
+  /**
+   * With `readBody`: a `text/event-stream` response's body chunks as they arrive; return true to
+   * stop reading (the response then completes with `stopped`, and its socket is closed).
+   */
+  onStream?: (chunk: Buffer) => boolean;
+  /**
+   * `status` on a complete response; `error` (with a code) otherwise. `sent`: the bytes left us.
+   * `body` when the request asked for it and a response came.
+   */
+  done: (status: number | undefined, error: NodeJS.ErrnoException | undefined, sent: boolean, body?: Http1Body) => void;
 }
 
 /** A handle to abort a request (its socket is destroyed). */
@@ -42,6 +69,11 @@ class Conn {
   private phase: 'head' | 'body' | 'chunk-size' | 'chunk-data' | 'chunk-crlf' | 'trailers' = 'head';
   private closeAfter = false;
   private written = false;
+  private contentType = '';
+  private chunks: Buffer[] | null = null;
+  private kept = 0;
+  private truncated = false;
+  private streaming = false;
 
   constructor(
     private readonly pool: Http1Pool,
@@ -61,16 +93,51 @@ class Conn {
     this.pending = null;
     this.closeAfter = false;
     this.written = false;
+    this.chunks = null;
     this.socket.write(req.buffer, () => (this.written = true));
   }
 
-  private finish(): void {
+  private finish(stopped = false): void {
     const req = this.req;
     this.req = null;
     this.pending = null;
+    if (stopped) this.closeAfter = true;
     if (this.closeAfter) this.socket.destroy();
-    req?.done(this.status, undefined, true);
+    if (req?.readBody) {
+      const body: Http1Body = {
+        contentType: this.contentType,
+        bytes: this.chunks ? (this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)) : Buffer.alloc(0),
+        truncated: this.truncated,
+        stopped,
+      };
+      this.chunks = null;
+      req.done(this.status, undefined, true, body);
+    } else req?.done(this.status, undefined, true);
     if (!this.closeAfter && !this.socket.destroyed) this.pool.release(this);
+  }
+
+  /** Keeps (or streams) body bytes of a request that asked for them; false when reading stopped. */
+  private keep(buf: Buffer, from: number, to: number): boolean {
+    if (to <= from) return true;
+    const part = buf.subarray(from, to);
+    if (this.streaming) {
+      if (this.req!.onStream!(Buffer.from(part))) {
+        this.finish(true);
+        return false;
+      }
+      return true;
+    }
+    const room = MAX_BODY_BYTES - this.kept;
+    if (room <= 0) {
+      this.truncated = true;
+      return true;
+    }
+    // Copied: the socket's buffer is reused for later reads.
+    const take = part.length > room ? part.subarray(0, room) : part;
+    if (take.length < part.length) this.truncated = true;
+    (this.chunks ??= []).push(Buffer.from(take));
+    this.kept += take.length;
+    return true;
   }
 
   private fail(e: NodeJS.ErrnoException): void {
@@ -112,8 +179,13 @@ class Conn {
       }
       if (this.phase === 'body') {
         if (this.mode === 'none') return this.finishAt(buf, i);
-        if (this.mode === 'eof') return; // until close
+        if (this.mode === 'eof') {
+          // until close
+          if (this.req.readBody) this.keep(buf, i, buf.length);
+          return;
+        }
         const take = Math.min(this.remaining, buf.length - i);
+        if (this.req.readBody && !this.keep(buf, i, i + take)) return;
         this.remaining -= take;
         i += take;
         if (this.remaining === 0) return this.finishAt(buf, i);
@@ -149,6 +221,7 @@ class Conn {
       }
       // chunk-data
       const take = Math.min(this.remaining, buf.length - i);
+      if (this.req.readBody && !this.keep(buf, i, i + take)) return;
       this.remaining -= take;
       i += take;
       if (this.remaining > 0) return;
@@ -176,6 +249,7 @@ class Conn {
     if (status >= 100 && status < 200 && status !== 101) return true;
     let length = -1;
     let chunked = false;
+    let contentType = '';
     this.closeAfter = /^HTTP\/1\.0/.test(lines[0]!);
     for (let k = 1; k < lines.length; k++) {
       const line = lines[k]!;
@@ -184,10 +258,18 @@ class Conn {
       const name = line.slice(0, c).trim().toLowerCase();
       const value = line.slice(c + 1).trim().toLowerCase();
       if (name === 'content-length') length = Number(value);
+      else if (name === 'content-type') contentType = value.split(';')[0]!.trim();
       else if (name === 'transfer-encoding') chunked = value.split(',').map((s) => s.trim()).includes('chunked');
       else if (name === 'connection') this.closeAfter = value.split(',').map((s) => s.trim()).includes('close') ? true : value.includes('keep-alive') ? false : this.closeAfter;
     }
     this.status = status;
+    if (this.req!.readBody) {
+      this.contentType = contentType;
+      this.chunks = null;
+      this.kept = 0;
+      this.truncated = false;
+      this.streaming = contentType === 'text/event-stream' && this.req!.onStream !== undefined;
+    }
     if (this.req!.head || status === 204 || status === 304) this.mode = 'none';
     else if (chunked) this.mode = 'chunked';
     else if (length >= 0 && Number.isFinite(length)) this.mode = length === 0 ? 'none' : 'length';

@@ -1,50 +1,113 @@
 /**
- * Per-request templates: the URL path, header values and body may use `${uuid}` (a fresh UUID per
- * request, the same everywhere in that request), `${seq}` (0, 1, 2, … in send order) and `${phase}`
- * (the current phase's name). Every request also gets an Idempotency-Key (by default its uuid) and a
- * W3C `traceparent` with a fresh trace id, drawn from the run's seeded RNG so a replay sends the
- * same ids.
+ * Per-request templates: the URL path, header values and body may use `${uuid}` (the workflow's
+ * UUID, the same in every step of it), `${seq}` (0, 1, 2, … in arrival order), `${phase}` (the
+ * current phase's name), `${workflow}` (the workflow's name) and every value an earlier step of the
+ * workflow extracted (`${taskId}`). Every request also gets an Idempotency-Key (by default the
+ * uuid) and a W3C `traceparent` whose trace id is the workflow's, drawn from the run's seeded RNG
+ * so a replay sends the same ids.
+ *
+ * Values are escaped for where they land ({@link TemplateEscape}), so an extracted value can never
+ * break the JSON of a body, end a header line or the request line.
  */
 import type { Rng } from '../chaos/rng.js';
 import { AgentcheckError } from '../errors.js';
 
-/** Variables a template may use. */
-export const TEMPLATE_VARIABLES = ['uuid', 'seq', 'phase'] as const;
+/** Built-in variables a template may use (extracted names come on top). */
+export const TEMPLATE_VARIABLES = ['uuid', 'seq', 'phase', 'workflow'] as const;
 
 /** Values for one request. */
 export interface RequestVars {
   uuid: string;
   seq: number;
   phase: string;
+  /** The workflow's name (default `default`). */
+  workflow?: string;
+  /** Values extracted by earlier steps of the workflow. */
+  extracted?: Readonly<Record<string, string>>;
+}
+
+/**
+ * How rendered values are escaped: `json` (inside a JSON string: quotes, backslashes and control
+ * characters escaped), `path` (extracted values percent-encoded as one path or query component),
+ * `header` (CR, LF and NUL removed), `none`.
+ */
+export type TemplateEscape = 'none' | 'json' | 'path' | 'header';
+
+/** Options of {@link compileTemplate}. */
+export interface TemplateOptions {
+  /** Names extracted by earlier steps that this template may use. */
+  extracted?: readonly string[];
+  escape?: TemplateEscape;
 }
 
 /** A compiled template: a function of the request's variables (static text compiles to a constant). */
 export interface CompiledTemplate {
   readonly isStatic: boolean;
+  /** Extracted names it uses. */
+  readonly uses: readonly string[];
   render(vars: RequestVars): string;
 }
 
+const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
+const HEADER_UNSAFE = /[\r\n\u0000]/g;
+
+function escapeJson(v: string): string {
+  return NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v).slice(1, -1) : v;
+}
+
+function escaper(escape: TemplateEscape, extracted: boolean): (v: string) => string {
+  switch (escape) {
+    case 'json':
+      return escapeJson;
+    case 'header':
+      return (v) => v.replace(HEADER_UNSAFE, '');
+    case 'path':
+      // Built-ins are URL-safe names; extracted values are data and are encoded as one component.
+      return extracted ? encodeURIComponent : (v) => v.replace(/[\s#]/g, encodeURIComponent);
+    default:
+      return (v) => v;
+  }
+}
+
+type Part = { text: string } | { builtin: 'uuid' | 'seq' | 'phase' | 'workflow'; esc: (v: string) => string } | { name: string; esc: (v: string) => string };
+
 /** Compiles `${var}` placeholders; an unknown variable is a usage error naming the valid ones. */
-export function compileTemplate(text: string, where: string): CompiledTemplate {
-  const parts: Array<{ text: string } | { variable: keyof RequestVars }> = [];
+export function compileTemplate(text: string, where: string, options: TemplateOptions = {}): CompiledTemplate {
+  const parts: Part[] = [];
+  const uses: string[] = [];
+  const extracted = options.extracted ?? [];
+  const escape = options.escape ?? 'none';
   const re = /\$\{([^}]*)\}/g;
   let last = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const name = m[1]!.trim();
-    if (!(TEMPLATE_VARIABLES as readonly string[]).includes(name)) {
-      throw new AgentcheckError('usage', `unknown template variable \${${name}} in ${where}`, `valid: ${TEMPLATE_VARIABLES.map((v) => `\${${v}}`).join(', ')}`);
-    }
     if (m.index > last) parts.push({ text: text.slice(last, m.index) });
-    parts.push({ variable: name as keyof RequestVars });
+    if ((TEMPLATE_VARIABLES as readonly string[]).includes(name)) {
+      parts.push({ builtin: name as 'uuid', esc: escaper(escape, false) });
+    } else if (extracted.includes(name)) {
+      parts.push({ name, esc: escaper(escape, true) });
+      if (!uses.includes(name)) uses.push(name);
+    } else {
+      const valid = [...TEMPLATE_VARIABLES, ...extracted].map((v) => `\${${v}}`).join(', ');
+      throw new AgentcheckError('usage', `unknown template variable \${${name}} in ${where}`, `valid here: ${valid} (an extracted name is usable in the steps after the one that extracts it)`);
+    }
     last = m.index + m[0].length;
   }
   if (last < text.length) parts.push({ text: text.slice(last) });
-  if (parts.every((p) => 'text' in p)) return { isStatic: true, render: () => text };
+  if (parts.every((p) => 'text' in p)) return { isStatic: true, uses, render: () => text };
   return {
     isStatic: false,
+    uses,
     render(v: RequestVars): string {
       let out = '';
-      for (const p of parts) out += 'text' in p ? p.text : String(v[p.variable]);
+      for (const p of parts) {
+        if ('text' in p) out += p.text;
+        else if ('builtin' in p) {
+          if (p.builtin === 'uuid') out += v.uuid;
+          else if (p.builtin === 'seq') out += String(v.seq);
+          else out += p.esc(p.builtin === 'phase' ? v.phase : (v.workflow ?? 'default'));
+        } else out += p.esc(v.extracted?.[p.name] ?? '');
+      }
       return out;
     },
   };

@@ -1,0 +1,149 @@
+/**
+ * Workflows as the driver takes them ({@link WorkflowSpec}) and compiled for sending
+ * ({@link CompiledWorkflow}): templates compiled with the names earlier steps extract, paths
+ * parsed, each step told whether its response body must be read (JSON-RPC requests, `extract`,
+ * `until`) — a plain request's body is skipped, as before workflows existed.
+ */
+import { AgentcheckError } from '../errors.js';
+import { compileTemplate, type CompiledTemplate } from '../load/template.js';
+import { parsePath, type JsonPath } from './path.js';
+
+/** One step of a workflow: a request, what to extract from its answer, and an optional poll condition. */
+export interface StepSpec {
+  /** Name in figures and budgets (`{step=…}`). Default `step<N>` (1-based). */
+  name?: string;
+  /** Absolute http(s) URL; its path and query may use template variables. */
+  url: string;
+  /** HTTP method (default GET, or POST when there is a body). */
+  method?: string;
+  headers?: Record<string, string>;
+  /**
+   * A string template, or a JSON value: then sent as JSON, and the variables inside its strings
+   * are JSON-escaped (an extracted value cannot break the document).
+   */
+  body?: string | Record<string, unknown> | unknown[];
+  /** Idempotency-Key value (a template; default `${uuid}`, the workflow's), or false to send none. */
+  idempotencyKey?: string | false;
+  /** Names to extract from this step's answer: name → path into its JSON body (`result.id`). */
+  extract?: Record<string, string>;
+  /** Poll: resend this step until the value at `path` is one of `in` (compared as text). */
+  until?: { path: string; in: ReadonlyArray<string | number | boolean | null> };
+  /** Poll: wait between resends (default 100 ms). */
+  intervalMs?: number;
+  /** Poll: give up after this long from the step's start (default: the workflow's timeout). */
+  timeoutMs?: number;
+}
+
+/** A named workflow: steps run in order; its weight in the mix (default 1). */
+export interface WorkflowSpec {
+  name: string;
+  weight?: number;
+  steps: StepSpec[];
+}
+
+/** A compiled step. */
+export interface CompiledStep {
+  name: string;
+  url: URL;
+  /** `http://host:port`, the key of its connection pool. */
+  origin: string;
+  method: string;
+  path: CompiledTemplate;
+  headers: Array<[string, CompiledTemplate]>;
+  body: CompiledTemplate | null;
+  key: CompiledTemplate | null;
+  /** The JSON-RPC method of the body, when the body is a JSON-RPC request. */
+  rpcMethod?: string;
+  /** Read (and keep, bounded) the response body. */
+  readBody: boolean;
+  extract: Array<{ name: string; path: JsonPath }>;
+  until?: { path: JsonPath; in: ReadonlySet<string> };
+  intervalMs: number;
+  timeoutMs?: number;
+}
+
+/** A compiled workflow. */
+export interface CompiledWorkflow {
+  name: string;
+  weight: number;
+  steps: CompiledStep[];
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The JSON-RPC method of a body (object or JSON text), or undefined when it is not a JSON-RPC request. */
+export function rpcMethodOf(body: unknown): string | undefined {
+  let v = body;
+  if (typeof body === 'string') {
+    if (!body.includes('"jsonrpc"')) return undefined;
+    try {
+      v = JSON.parse(body);
+    } catch {
+      // A templated body may not be JSON until rendered; read the method from the text.
+      return /"method"\s*:\s*"([^"$]+)"/.exec(body)?.[1];
+    }
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  return o.jsonrpc === '2.0' && typeof o.method === 'string' ? o.method : undefined;
+}
+
+/** Compiles one workflow; usage errors (exit 2) name the workflow and step. */
+export function compileWorkflow(spec: WorkflowSpec): CompiledWorkflow {
+  const weight = spec.weight ?? 1;
+  if (!(Number.isFinite(weight) && weight > 0)) throw new AgentcheckError('usage', `workflow '${spec.name}': weight must be a number > 0, got ${weight}`);
+  if (spec.steps.length === 0) throw new AgentcheckError('usage', `workflow '${spec.name}' has no steps`);
+  const known: string[] = [];
+  const names = new Set<string>();
+  const steps = spec.steps.map((s, i): CompiledStep => {
+    const name = s.name ?? `step${i + 1}`;
+    const where = `workflow '${spec.name}' step '${name}'`;
+    if (names.has(name)) throw new AgentcheckError('usage', `${where}: duplicate step name`);
+    names.add(name);
+    let url: URL;
+    try {
+      url = new URL(s.url);
+    } catch {
+      throw new AgentcheckError('usage', `not a URL: '${s.url}' (${where})`, 'give an absolute URL such as http://127.0.0.1:8080/orders');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AgentcheckError('usage', `unsupported protocol '${url.protocol}' in ${s.url}`, 'use http:// or https://');
+    // `${…}` in a URL path is percent-encoded by the URL parser; read the raw path back from the input.
+    const rawPath = s.url.replace(/^[a-z]+:\/\/[^/?#]*/i, '') || '/';
+    const method = (s.method ?? (s.body !== undefined ? 'POST' : 'GET')).toUpperCase();
+    if (!/^[A-Z]+$/.test(method)) throw new AgentcheckError('usage', `invalid HTTP method '${s.method}' (${where})`);
+    const opts = { extracted: known };
+    const headers = Object.entries(s.headers ?? {}).map(([k, v]): [string, CompiledTemplate] => {
+      if (!TOKEN.test(k)) throw new AgentcheckError('usage', `invalid header name '${k}' (${where})`);
+      return [k, compileTemplate(v, `header ${k} of ${where}`, { ...opts, escape: 'header' })];
+    });
+    const jsonBody = s.body !== undefined && typeof s.body !== 'string';
+    const bodyText = s.body === undefined ? undefined : typeof s.body === 'string' ? s.body : JSON.stringify(s.body);
+    if (jsonBody && !headers.some(([k]) => k.toLowerCase() === 'content-type')) headers.push(['Content-Type', compileTemplate('application/json', 'Content-Type')]);
+    const rpcMethod = rpcMethodOf(s.body);
+    const extract = Object.entries(s.extract ?? {}).map(([n, p]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new AgentcheckError('usage', `${where}: extract name '${n}' must be letters, digits and '_'`);
+      return { name: n, path: parsePath(p) };
+    });
+    const until = s.until ? { path: parsePath(s.until.path), in: new Set(s.until.in.map((v) => (v === null ? 'null' : String(v)))) } : undefined;
+    const step: CompiledStep = {
+      name,
+      url,
+      origin: url.origin,
+      method,
+      path: compileTemplate(rawPath.startsWith('/') ? rawPath : `/${rawPath}`, `the URL of ${where}`, { ...opts, escape: 'path' }),
+      headers,
+      body: bodyText !== undefined ? compileTemplate(bodyText, `the body of ${where}`, { ...opts, escape: jsonBody ? 'json' : 'none' }) : null,
+      key: s.idempotencyKey === false ? null : compileTemplate(s.idempotencyKey ?? '${uuid}', `the Idempotency-Key of ${where}`, { ...opts, escape: 'header' }),
+      ...(rpcMethod !== undefined ? { rpcMethod } : {}),
+      readBody: rpcMethod !== undefined || extract.length > 0 || until !== undefined,
+      extract,
+      ...(until ? { until } : {}),
+      intervalMs: s.intervalMs ?? 100,
+      ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
+    };
+    if (!(step.intervalMs > 0)) throw new AgentcheckError('usage', `${where}: interval must be positive`);
+    for (const e of extract) if (!known.includes(e.name)) known.push(e.name);
+    return step;
+  });
+  return { name: spec.name, weight, steps };
+}
