@@ -23,3 +23,40 @@ export function parseIntFlag(flag: string, min = -Infinity, max = Infinity) {
     return n;
   };
 }
+
+/**
+ * The signals that stop a run gracefully (teardown, partial report marked `aborted`, exit 130):
+ * Ctrl-C, `kill`, and a hangup (a closed terminal, a dropped SSH session).
+ */
+export const INTERRUPT_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+let hungUp = false;
+
+/** True once a SIGHUP arrived: the terminal may be gone, so writes to it may fail (and must not end the run). */
+export function terminalGone(): boolean {
+  return hungUp;
+}
+
+/** Calls `handler` on each of {@link INTERRUPT_SIGNALS} until the returned function is called. */
+export function onInterrupt(handler: (signal: NodeJS.Signals) => void): () => void {
+  const listener = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGHUP') hungUp = true;
+    handler(signal);
+  };
+  for (const s of INTERRUPT_SIGNALS) process.on(s, listener);
+  return () => {
+    for (const s of INTERRUPT_SIGNALS) process.off(s, listener);
+  };
+}
+
+/** Where a command writes; injectable so tests can call a command without a process. */
+export interface CommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** The process's own stdout and stderr. */
+export const processIo: CommandIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};

@@ -5,8 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { AgentcheckError, ExitCode, type ExitCodeValue } from '../errors.js';
+import { enableReaper } from '../reaper/watchdog.js';
 import { loadCommands } from './commands/index.js';
-import type { RegisterCommand, RunAction } from './command.js';
+import { terminalGone, type RegisterCommand, type RunAction } from './command.js';
 
 // Pact's telemetry tries to reach the internet; behind a closed network it can stall a run.
 process.env.PACT_DO_NOT_TRACK ??= 'true';
@@ -14,13 +15,19 @@ process.env.PACT_DO_NOT_TRACK ??= 'true';
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-// `agentcheck … | head` closes stdout early; that is the reader's choice, not an error.
+// `agentcheck … | head` closes stdout early; that is the reader's choice, not an error. After a
+// hangup the terminal is gone (EIO, EPIPE): the run goes on to its teardown and report.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (terminalGone()) return;
     if (err.code === 'EPIPE') process.exit(exitCode);
     throw err;
   });
 }
+
+// Whatever a command starts (agents, containers, toxics) is registered with a watchdog that
+// removes it if this process dies without cleaning up; it is spawned on first use only.
+enableReaper({ command: ['agentcheck', ...process.argv.slice(2)].join(' ') });
 
 let exitCode: ExitCodeValue = ExitCode.Ok;
 

@@ -2,7 +2,7 @@
  * `agentcheck images …`: the local images the containers runtime uses, built without a
  * registry. `build-base` packages the host's node; `build-proxy` and `build-team` put
  * agentcheck's proxy and the reference team on a Node base; `build` does all three; `prune`
- * removes what runs left behind (and, with `--all`, the cached images). Every build is
+ * removes what dead runs left behind, leaving live runs alone (and, with `--all`, the cached images). Every build is
  * idempotent and prints one line per image. No engine → exit 3 with how to start one.
  */
 import type { Command } from 'commander';
@@ -12,19 +12,13 @@ import { IMAGE_KIND_LABEL } from '../../images/build.js';
 import { checkDockerEngine, dockerMessage, type DockerEngine } from '../../images/engine.js';
 import { buildProxyImage, DEFAULT_PROXY_TAG, type ImageResult } from '../../images/proxy-image.js';
 import { buildTeamImage, DEFAULT_TEAM_TAG } from '../../images/team-image.js';
-import { removeRunResources } from '../../scenario/runtimes/containers-cleanup.js';
-import type { RegisterCommand, RunAction } from '../command.js';
+import { cleanupDeadRuns } from '../../reaper/cleanup.js';
+import { RUN_LABEL } from '../../scenario/runtimes/containers-cleanup.js';
+import { printCleanupReport } from './cleanup.js';
+import { processIo, type CommandIo, type RegisterCommand, type RunAction } from '../command.js';
 
-/** Where a command writes; injectable so tests can call it without a process. */
-export interface ImagesIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const processIo: ImagesIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
-};
+/** Where a command writes (kept as a name for existing callers). */
+export type ImagesIo = CommandIo;
 
 /** Options of the `images build*` commands. */
 export interface ImagesBuildOptions {
@@ -75,13 +69,20 @@ export async function imagesBuild(kinds: Kind[], options: ImagesBuildOptions = {
   return ExitCode.Ok;
 }
 
-/** Removes every run's leftovers (label `agentcheck.run`); with `all`, agentcheck's cached images too. */
+/**
+ * Removes the leftovers of runs whose owner is gone (label `agentcheck.run`, owner labels and the
+ * run registry decide; live runs are left alone), listing each; with `all`, agentcheck's cached images too.
+ */
 export async function imagesPrune(options: { all?: boolean } = {}, io: ImagesIo = processIo): Promise<ExitCodeValue> {
   const engine = await checkDockerEngine();
-  const { removed, failed } = await removeRunResources(engine.docker);
-  io.stdout(`removed ${removed.containers.length} container(s), ${removed.networks.length} network(s) and ${removed.images.length} image(s) left by runs\n`);
+  const report = await cleanupDeadRuns({ docker: engine.docker });
+  printCleanupReport(report, io);
+  const failed = [...report.failed];
+  const count = (what: string) => report.removed.filter((l) => l.startsWith(`removed ${what} `)).length;
+  io.stdout(`removed ${count('container')} container(s), ${count('network')} network(s) and ${count('image')} image(s) left by runs whose agentcheck is gone\n`);
   if (options.all) {
-    const images = await engine.docker.listImages({ filters: JSON.stringify({ label: [IMAGE_KIND_LABEL] }) });
+    // A per-run image still there belongs to a live run (dead runs' images went above).
+    const images = (await engine.docker.listImages({ filters: JSON.stringify({ label: [IMAGE_KIND_LABEL] }) })).filter((i) => !i.Labels?.[RUN_LABEL]);
     // Children first: an image built on another cannot outlive it being removed by id.
     const order = ['agent', 'proxy', 'team', 'node-base'];
     images.sort((a, b) => order.indexOf(a.Labels?.[IMAGE_KIND_LABEL] ?? '') - order.indexOf(b.Labels?.[IMAGE_KIND_LABEL] ?? ''));
@@ -95,7 +96,7 @@ export async function imagesPrune(options: { all?: boolean } = {}, io: ImagesIo 
       }
     }
   }
-  for (const f of failed) io.stderr(`could not remove ${f}\n`);
+  for (const f of failed.slice(report.failed.length)) io.stderr(`could not remove ${f}\n`);
   return failed.length > 0 ? ExitCode.Environment : ExitCode.Ok;
 }
 
@@ -129,7 +130,7 @@ const subcommands: Array<(group: Command, run: RunAction) => void> = [
   (group, run) =>
     group
       .command('prune')
-      .description('remove containers, networks and images left by container runs (label agentcheck.run)')
+      .description('remove containers, networks and images left by container runs whose agentcheck is gone (label agentcheck.run); live runs are left alone')
       .option('--all', "also remove agentcheck's cached images (base, proxy, team)", false)
       .action(run(async (opts: { all?: boolean }) => imagesPrune(opts))),
 ];

@@ -13,6 +13,7 @@ export const commandModules: ReadonlyArray<{ name: string; load: () => Promise<R
   { name: 'contracts', load: async () => (await import('./contracts.js')).registerContracts },
   { name: 'load', load: async () => (await import('./load.js')).registerLoad },
   { name: 'images', load: async () => (await import('./images.js')).registerImages },
+  { name: 'cleanup', load: async () => (await import('./cleanup.js')).registerCleanup },
 ];
 
 /** The register functions of the commands `argv` may run: just the named one, or all (help, typos). */

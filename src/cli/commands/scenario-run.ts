@@ -1,8 +1,9 @@
 /**
  * `agentcheck scenario run FILE`: the command users run most. Loads and validates the scenario,
  * runs it, writes the four reports, prints the verdict, and maps it to an exit code. Ctrl-C
- * aborts the run gracefully (teardown, partial report); a second Ctrl-C exits at once (agents'
- * process groups are still killed by the runtime's exit hook).
+ * aborts the run gracefully (teardown, partial report), and so do SIGTERM and SIGHUP; a second
+ * signal exits at once (agents' process groups are still killed by the runtime's exit hook and
+ * the watchdog). Before starting, it removes what dead runs left (and says so).
  */
 import path from 'node:path';
 import { Option } from 'commander';
@@ -15,6 +16,9 @@ import { loadScenarioFile } from '../../scenario/load.js';
 import { runScenarioDetailed } from '../../scenario/runner.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { JournalEntry } from '../../chaos/journal.js';
+import { startReaper } from '../../reaper/watchdog.js';
+import { onInterrupt } from '../command.js';
+import { removeDeadRunLeftovers } from './cleanup.js';
 import type { RegisterScenarioSubcommand } from './scenario.js';
 
 /** Options of `agentcheck scenario run`. */
@@ -51,8 +55,10 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
       process.exit(ExitCode.Interrupted);
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  await removeDeadRunLeftovers(runtime, (line) => void process.stderr.write(line));
+  // Before anything starts: even an agentcheck killed during the first spawn leaves nothing.
+  startReaper();
+  const offInterrupt = onInterrupt(onSignal);
 
   const progress = flags.progress === false ? undefined : createProgress({ stream: process.stderr });
   progress?.log(`agentcheck: running ${scenario.name} (${scenario.agents.length} agents, ${scenario.edges.length} edges, ${scenario.phases.length} phases); reports in ${outDir}`);
@@ -87,8 +93,7 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
     }
     return exitCodeFor(report, error);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offInterrupt();
   }
 }
 

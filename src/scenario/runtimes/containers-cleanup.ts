@@ -3,15 +3,60 @@
  * and per-run image carries the label `agentcheck.run=<runId>`, and removal goes by that label,
  * so it also finds what a half-finished start-up created. Runs still live when agentcheck
  * exits (an exception, process.exit) are handed to a detached `node` that removes them after
- * this process is gone; only SIGKILL escapes, and `agentcheck images prune` handles that.
+ * this process is gone; SIGKILL and SIGHUP are covered by the watchdog (src/reaper), and what
+ * even that missed by `agentcheck cleanup`, which removes only runs whose owner (labels
+ * `agentcheck.owner.*`: pid, start time, host) is gone.
  */
 import { spawn } from 'node:child_process';
 import { dockerMessage, dockerStatus, type Docker } from '../../images/engine.js';
+import { selfIdentity, type ProcessIdentity } from '../../reaper/proc.js';
+import type { DockerConnection } from '../../reaper/registry.js';
+import { trackDockerRun, untrackDockerRun } from '../../reaper/watchdog.js';
 
 /** Label on every container, network and per-run image of a run. */
 export const RUN_LABEL = 'agentcheck.run';
 /** Label naming the agent (or `agentcheck-proxy`) a container runs. */
 export const AGENT_LABEL = 'agentcheck.agent';
+
+/** Labels naming the process that owns a run (pid, its start time, host): cleanup leaves runs whose owner is alive. */
+export const OWNER_PID_LABEL = 'agentcheck.owner.pid';
+export const OWNER_START_LABEL = 'agentcheck.owner.start';
+export const OWNER_HOST_LABEL = 'agentcheck.owner.host';
+
+/** The owner labels of this process, for every container, network and per-run image it creates. */
+export function ownerLabels(): Record<string, string> {
+  const me = selfIdentity();
+  return { [OWNER_PID_LABEL]: String(me.pid), [OWNER_HOST_LABEL]: me.host, ...(me.start ? { [OWNER_START_LABEL]: me.start } : {}) };
+}
+
+function ownerOf(labels: Record<string, string> | undefined): ProcessIdentity | undefined {
+  const pid = Number(labels?.[OWNER_PID_LABEL]);
+  if (!labels || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return { pid, host: labels[OWNER_HOST_LABEL] ?? '', ...(labels[OWNER_START_LABEL] ? { start: labels[OWNER_START_LABEL] } : {}) };
+}
+
+/**
+ * Every run id with resources on the engine, and the owners their labels name (an empty list:
+ * made by an agentcheck that did not label owners).
+ */
+export async function runOwners(docker: Docker): Promise<Map<string, ProcessIdentity[]>> {
+  const filters = labelFilter();
+  const [containers, networks, images] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listImages({ filters }),
+  ]);
+  const out = new Map<string, ProcessIdentity[]>();
+  for (const labels of [...containers, ...networks, ...images].map((r) => r.Labels as Record<string, string> | undefined)) {
+    const runId = labels?.[RUN_LABEL];
+    if (!runId) continue;
+    const owners = out.get(runId) ?? [];
+    const owner = ownerOf(labels);
+    if (owner && !owners.some((o) => o.pid === owner.pid && o.host === owner.host)) owners.push(owner);
+    out.set(runId, owners);
+  }
+  return out;
+}
 
 /** What is left of a run on the engine. */
 export interface RunResources {
@@ -90,7 +135,7 @@ export async function removeRunResources(docker: Docker, runId?: string): Promis
 
 interface LiveRun {
   /** How the detached cleaner reaches the engine (a unix socket or plain http). */
-  connection: { socketPath?: string; host?: string; port?: number };
+  connection: DockerConnection;
 }
 
 const liveRuns = new Map<string, LiveRun>();
@@ -152,11 +197,14 @@ export function rememberLiveRun(docker: Docker, runId: string): void {
   if (!connection) return;
   installExitHook();
   liveRuns.set(runId, { connection });
+  // The watchdog covers what the exit hook cannot: SIGKILL, the OOM killer, SIGHUP.
+  trackDockerRun(runId, connection);
 }
 
 /** The run was cleaned up normally. */
 export function forgetLiveRun(runId: string): void {
   liveRuns.delete(runId);
+  untrackDockerRun(runId);
 }
 
 /** The detached cleaner's script, for tests that exercise it directly. */

@@ -14,7 +14,7 @@ import { buildProxyImage, DEFAULT_PROXY_TAG } from '../../images/proxy-image.js'
 import { tarStream } from '../../images/tar.js';
 import { buildTeamImage, DEFAULT_TEAM_TAG } from '../../images/team-image.js';
 import type { Scenario, ScenarioAgent } from '../types.js';
-import { AGENT_LABEL, RUN_LABEL } from './containers-cleanup.js';
+import { AGENT_LABEL, ownerLabels, RUN_LABEL } from './containers-cleanup.js';
 
 /** The Toxiproxy image used when a scenario asks for `chaos.backend: toxiproxy` without naming one. */
 export const DEFAULT_TOXIPROXY_IMAGE = 'ghcr.io/shopify/toxiproxy:2.12.0';
@@ -138,7 +138,7 @@ async function buildAgentImage(engine: DockerEngine, agent: ScenarioAgent, optio
     tag,
     dockerfile: build.dockerfile ?? 'Dockerfile',
     what: `the image of agent '${agent.name}' (${build.context})`,
-    labels: { [RUN_LABEL]: options.runId, [IMAGE_KIND_LABEL]: 'agent', [AGENT_LABEL]: agent.name },
+    labels: { [RUN_LABEL]: options.runId, ...ownerLabels(), [IMAGE_KIND_LABEL]: 'agent', [AGENT_LABEL]: agent.name },
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return tag;

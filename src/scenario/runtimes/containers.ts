@@ -10,8 +10,10 @@
  * network and always crosses the proxy.
  *
  * Cleanup does not use Testcontainers' reaper: every container, the network and per-run
- * images carry `agentcheck.run=<runId>`, `stop()` removes by that label and checks nothing is
- * left, and a run still live at process exit is removed by a detached cleaner.
+ * images carry `agentcheck.run=<runId>` and the owner's `agentcheck.owner.*` labels, `stop()`
+ * removes by that label and checks nothing is left, a run still live at process exit is removed
+ * by a detached cleaner, and the run id is registered with agentcheck's watchdog (src/reaper),
+ * which removes it when agentcheck dies in a way no exit hook sees (SIGKILL, OOM, SIGHUP).
  */
 import path from 'node:path';
 import { Toxiproxy } from 'toxiproxy-node-client';
@@ -24,7 +26,7 @@ import type { ChaosBackend } from '../chaos-backend.js';
 import { edgeProxyName, watchForCrash, type AgentCrash, type EdgeProxy, type StartedTeam } from '../team.js';
 import type { Scenario, ScenarioAgent } from '../types.js';
 import { startContainerAgent, type ContainerAgent, type ContainerAgentSpec } from './containers-agent.js';
-import { AGENT_LABEL, forgetLiveRun, isEmpty, listRunResources, rememberLiveRun, removeRunResources, RUN_LABEL } from './containers-cleanup.js';
+import { AGENT_LABEL, forgetLiveRun, isEmpty, listRunResources, ownerLabels, rememberLiveRun, removeRunResources, RUN_LABEL } from './containers-cleanup.js';
 import { dnsName, prepareRunImages, type RunImages } from './containers-images.js';
 
 export { checkDockerEngine } from '../../images/engine.js';
@@ -124,7 +126,7 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
   const runId = options.runId;
   const clock = options.clock ?? (() => 0);
   const say = options.onProgress ?? (() => undefined);
-  const labels = { [RUN_LABEL]: runId };
+  const labels = { [RUN_LABEL]: runId, ...ownerLabels() };
   const networkName = `agentcheck-${runId}`;
   const agents = new Map<string, ContainerAgent>();
   const proxies = new Map<string, EdgeProxy>();

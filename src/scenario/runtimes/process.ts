@@ -4,13 +4,15 @@
  * Each agent runs in its own process group so stopping it also stops whatever it spawned
  * (a shell, `npm run`, a worker). Every started group is remembered in a module-wide set and
  * killed synchronously on `process.exit`, so even an agentcheck that dies on an exception
- * leaves no orphans behind.
+ * leaves no orphans behind. Each group is also registered with agentcheck's watchdog
+ * (src/reaper), which kills it when agentcheck dies without running any hook (SIGKILL, OOM).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { AgentcheckError } from '../../errors.js';
+import { trackProcessGroup, untrackProcessGroup } from '../../reaper/watchdog.js';
 import { LineRing } from './line-ring.js';
 import { httpBaseUrl, probeHttp, probeTcp, sleep } from './wait.js';
 
@@ -156,6 +158,7 @@ export async function startProcessAgent(spec: ProcessAgentSpec, options: StartPr
   if (child.pid) {
     installExitHook();
     liveGroups.add(child.pid);
+    trackProcessGroup(child.pid, spec.name);
   }
   const pid = child.pid ?? -1;
 
@@ -166,6 +169,7 @@ export async function startProcessAgent(spec: ProcessAgentSpec, options: StartPr
         // The leader is gone; children it left in the group may not be.
         if (pid > 0) killGroup(pid, 'SIGKILL');
         await exited;
+        if (pid > 0) untrackProcessGroup(pid);
         return;
       }
       killGroup(pid, 'SIGTERM');
@@ -175,6 +179,7 @@ export async function startProcessAgent(spec: ProcessAgentSpec, options: StartPr
       // Anything the agent spawned and did not take down with it.
       killGroup(pid, 'SIGKILL');
       liveGroups.delete(pid);
+      untrackProcessGroup(pid);
     })();
     return stopping;
   };
