@@ -1,8 +1,10 @@
 /**
  * The Toxiproxy 2.7.0 HTTP API, byte-compatible: routes, statuses, error messages, bodies, content
  * types, JSON key order, defaults and Go's decoder wording (see docs/proxy.md). All HTTP status
- * mapping lives here; handlers throw {@link ApiError} and return early. Requests are handled one at a
- * time, like Toxiproxy's collection lock, so concurrent changes never interleave.
+ * mapping lives here; handlers throw {@link ApiError} and return early. Each request's body is read on
+ * its own (a slow client holds up nobody); only the handlers, which change state, run one at a time,
+ * like Toxiproxy's collection lock, so concurrent changes never interleave. Answers are framed as
+ * Go's net/http frames them (src/chaos/go-http.ts).
  *
  * agentcheck extensions (absent from a `tcp` proxy's output, so it stays identical to Toxiproxy):
  * a proxy's `protocol` field, and sub-resources registered with {@link registerProxyRoute}.
@@ -10,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, ApiErrors } from './api-error.js';
+import { GO_BAD_REQUEST, sendGoAnswer, type GoAnswer } from './go-http.js';
 import {
   decodeStruct,
   goFloat32,
@@ -20,11 +23,10 @@ import {
   type GoField,
   type GoValue,
 } from './gojson.js';
-import { protocolHandler, protocolNames, tcpProtocol } from './protocols.js';
+import { misplacedToxic, protocolHandler, protocolNames, protocolRoute, tcpProtocol, toxicDefinitionFor } from './protocols.js';
 import { Proxy } from './proxy.js';
 import type { ProxyCollection } from './proxy-collection.js';
 import type { Rng } from './rng.js';
-import { toxicDefinition } from './toxics/registry.js';
 import type { AttributeSpec, AttributeValue, StreamDirection, Toxic, ToxicAttributes, ToxicDefinition } from './toxic.js';
 
 /** The version Toxiproxy clients see. */
@@ -97,6 +99,10 @@ function encodeAttribute(spec: AttributeSpec, value: AttributeValue | undefined)
   }
 }
 
+// The `stream` value exactly as the client spelled it ("UPSTREAM", "Downstream"): Toxiproxy keeps the
+// string it decoded and echoes it in every answer, while the toxic itself only knows its direction.
+const streamAsGiven = new WeakMap<Toxic, string>();
+
 /** A toxic as Toxiproxy serialises it: `{"attributes":{…},"name","type","stream","toxicity"}`. */
 export function encodeToxic(toxic: Toxic): string {
   const attrs = toxic.definition.attributes
@@ -104,7 +110,7 @@ export function encodeToxic(toxic: Toxic): string {
     .join(',');
   return (
     `{"attributes":{${attrs}},"name":${goString(toxic.name)},"type":${goString(toxic.type)},` +
-    `"stream":${goString(toxic.stream)},"toxicity":${goFloat32(toxic.toxicity)}}`
+    `"stream":${goString(streamAsGiven.get(toxic) ?? toxic.stream)},"toxicity":${goFloat32(toxic.toxicity)}}`
   );
 }
 
@@ -206,11 +212,15 @@ async function populate(state: ApiState, body: Buffer): Promise<Reply> {
     if (err instanceof ApiError) return reply(err.status, err, null);
     throw err;
   }
+  // Toxiproxy answers with the proxy objects it built from the request, whatever happened to them:
+  // one that matched an existing proxy (kept as it was) shows up fresh and never started,
+  // `"enabled":false` and no toxics.
   const done: Proxy[] = [];
   for (const config of configs) {
     try {
       const proxy = new Proxy(config.name, config, state.rng);
-      done.push(await state.proxies.addOrReplace(proxy, config.enabled));
+      await state.proxies.addOrReplace(proxy, config.enabled);
+      done.push(proxy);
     } catch (err) {
       if (err instanceof ApiError) return reply(err.status, err, done);
       throw err;
@@ -279,17 +289,15 @@ function createToxic(proxy: Proxy, body: Buffer): Reply {
   const wrapper = decodeStruct(value, WRAPPER_FIELDS, { struct: 'ToxicWrapper', path: '', valueType: 'toxics.ToxicWrapper' });
   if (wrapper.error) throw ApiErrors.badBody(wrapper.error);
   const w = wrapper.values;
-  const stream = parseStream((w.get('stream') as string | undefined) ?? 'downstream');
+  const givenStream = (w.get('stream') as string | undefined) ?? 'downstream';
+  const stream = parseStream(givenStream);
   const type = (w.get('type') as string | undefined) ?? '';
-  const name = (w.get('name') as string | undefined) || `${type}_${stream}`;
-  const definition = toxicDefinition(type);
+  // Toxiproxy names it from the string as given: `latency_UPSTREAM`.
+  const name = (w.get('name') as string | undefined) || `${type}_${givenStream}`;
+  const definition = toxicDefinitionFor(proxy.protocol, type);
   if (!definition) throw ApiErrors.invalidToxicType();
-  if (definition.kind === 'message' && !protocolHandler(proxy.protocol)?.messageToxics) {
-    throw new ApiError(
-      `toxic type '${type}' acts on HTTP messages: it needs a proxy created with "protocol":"http"`,
-      400,
-    );
-  }
+  const misplaced = misplacedToxic(proxy.protocol, definition);
+  if (misplaced) throw new ApiError(misplaced, 400);
   if (proxy.toxics.get(name)) throw ApiErrors.toxicExists();
   const attrs = decodeStruct(
     value,
@@ -304,7 +312,9 @@ function createToxic(proxy: Proxy, body: Buffer): Reply {
   );
   validateAttributes(definition, attributes);
   const toxicity = (w.get('toxicity') as number | undefined) ?? 1;
-  return json(200, encodeToxic(proxy.toxics.add({ name, type, stream, toxicity, attributes, definition })));
+  const toxic: Toxic = { name, type, stream, toxicity, attributes, definition };
+  if (givenStream !== stream) streamAsGiven.set(toxic, givenStream);
+  return json(200, encodeToxic(proxy.toxics.add(toxic)));
 }
 
 function updateToxic(proxy: Proxy, toxicName: string, body: Buffer): Reply {
@@ -426,7 +436,8 @@ function matchRoute(segments: string[]): { route: Route; params: string[] } | nu
     const ext = proxyRoutes.get(segments[2]!);
     if (ext) {
       const handler: Handler = async (s, [p], _body, query) => {
-        const r = await ext(s.proxies.get(p!), query);
+        const proxy = s.proxies.get(p!);
+        const r = await (protocolRoute(proxy.protocol, segments[2]!) ?? ext)(proxy, query);
         return { status: r.status ?? 200, body: typeof r.body === 'string' ? r.body : r.body.toString('utf8'), contentType: r.contentType ?? 'application/json' };
       };
       return { route: { pattern: [], methods: { GET: handler } }, params: [segments[1]!] };
@@ -479,53 +490,90 @@ export function requestId(): string {
   return out;
 }
 
-function send(res: ServerResponse, status: number, body: string | undefined, contentType?: string, nosniff = false): void {
-  if (res.headersSent || res.destroyed) return;
-  if (contentType) res.setHeader('Content-Type', contentType);
-  if (nosniff) res.setHeader('X-Content-Type-Options', 'nosniff');
-  const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
-  res.setHeader('Content-Length', payload ? payload.length : 0);
-  res.writeHead(status);
-  res.end(payload);
+/** How long the API waits for a request body (the headers' limit is the HTTP server's). */
+export interface ApiHandlerOptions {
+  /**
+   * A request whose body has not fully arrived this many ms after its headers has its connection
+   * closed without an answer (as Go's read deadline does). 0 waits forever.
+   */
+  readonly bodyTimeoutMs?: number;
 }
 
-function sendError(res: ServerResponse, err: ApiError): void {
-  send(res, err.status, `{"error":${goString(err.message)},"status":${err.status}}\n`, 'text/plain; charset=utf-8', true);
+/** Default of {@link ApiHandlerOptions.bodyTimeoutMs}. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
+// Go's http.Error: plain text, nosniff, the text and a newline.
+function goError(status: number, text: string, id?: string): GoAnswer {
+  const headers: Array<[string, string]> = [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ];
+  if (id !== undefined) headers.push(['X-Toxiproxy-Request-Id', id]);
+  return { status, headers, body: Buffer.from(`${text}\n`, 'utf8') };
 }
 
-// Go's http.Error for router-level answers (404, 403): plain text plus a newline.
-function sendText(res: ServerResponse, status: number, text: string): void {
-  send(res, status, `${text}\n`, 'text/plain; charset=utf-8', true);
+// Toxiproxy's apiError: the JSON error through http.Error.
+function apiErrorAnswer(err: ApiError, id: string): GoAnswer {
+  return goError(err.status, `{"error":${goString(err.message)},"status":${err.status}}`, id);
+}
+
+function replyAnswer(reply: Reply, id: string): GoAnswer {
+  const headers: Array<[string, string]> = [['X-Toxiproxy-Request-Id', id]];
+  if (reply.contentType !== undefined) headers.push(['Content-Type', reply.contentType]);
+  return { status: reply.status, headers, ...(reply.body !== undefined ? { body: Buffer.from(reply.body, 'utf8') } : {}) };
 }
 
 const MAX_BODY = 16 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Reads the whole body; null when it did not arrive within `timeoutMs` (the connection is then
+ * closed) or the client went away.
+ */
+function readBody(req: IncomingMessage, timeoutMs: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
+    const settle = (value: Buffer | null) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      resolve(value);
+    };
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            req.socket.destroy();
+            settle(null);
+          }, timeoutMs)
+        : undefined;
+    timer?.unref();
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       // Past the cap, stop keeping bytes: the decoder then reports the body as cut short.
       if (size <= MAX_BODY) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', () => resolve(Buffer.concat(chunks)));
-    req.on('aborted', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => settle(Buffer.concat(chunks)));
+    req.on('error', () => settle(null));
+    req.on('close', () => settle(req.complete ? Buffer.concat(chunks) : null));
   });
 }
 
 /** An HTTP request listener serving the Toxiproxy API over `state`. */
-export function createApiHandler(state: ApiState): (req: IncomingMessage, res: ServerResponse) => void {
+export function createApiHandler(
+  state: ApiState,
+  options: ApiHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  // Only state changes are serialised; bodies are read concurrently, before joining the queue.
   let queue: Promise<void> = Promise.resolve();
+  // Answers given before any handler runs still wait for (and drop) the body, under the same timeout.
+  const answerNow = (req: IncomingMessage, res: ServerResponse, answer: GoAnswer) => {
+    void readBody(req, bodyTimeoutMs).then((body) => {
+      if (body !== null) sendGoAnswer(req, res, answer);
+    });
+  };
   return (req, res) => {
-    res.setHeader('X-Toxiproxy-Request-Id', requestId());
-    const ua = req.headers['user-agent'];
-    if (typeof ua === 'string' && ua.startsWith('Mozilla/')) {
-      sendText(res, 403, 'User agent not allowed');
-      req.resume();
-      return;
-    }
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const rawPath = q >= 0 ? raw.slice(0, q) : raw;
@@ -534,39 +582,46 @@ export function createApiHandler(state: ApiState): (req: IncomingMessage, res: S
     try {
       path = decodeURIComponent(rawPath);
     } catch {
-      sendText(res, 400, '400 Bad Request');
-      req.resume();
+      // Go fails to parse such a request URI before any handler: the raw 400, then close.
+      const socket = req.socket;
+      socket.end(GO_BAD_REQUEST, () => socket.destroy());
       return;
     }
+    // gorilla/mux answers redirects, 404 and 405 itself, outside the middlewares: no request id.
     const cleaned = cleanPath(path);
     if (cleaned !== path && req.method !== 'CONNECT') {
-      res.setHeader('Location', q >= 0 ? `${cleaned}${raw.slice(q)}` : cleaned);
-      send(res, 301, undefined);
-      req.resume();
+      answerNow(req, res, { status: 301, headers: [['Location', q >= 0 ? `${cleaned}${raw.slice(q)}` : cleaned]] });
       return;
     }
     const match = matchRoute(path.split('/').slice(1));
     if (!match) {
-      sendText(res, 404, '404 page not found');
-      req.resume();
+      answerNow(req, res, goError(404, '404 page not found'));
       return;
     }
     const handler = match.route.methods[req.method ?? ''];
     if (!handler) {
-      send(res, 405, undefined);
-      req.resume();
+      answerNow(req, res, { status: 405, headers: [] });
       return;
     }
-    const bodyPromise = readBody(req);
-    queue = queue.then(async () => {
-      const body = await bodyPromise;
-      try {
-        const reply = await handler(state, match.params, body, query);
-        send(res, reply.status, reply.body, reply.contentType);
-      } catch (err) {
-        if (err instanceof ApiError) sendError(res, err);
-        else sendError(res, new ApiError(err instanceof Error ? err.message : String(err), 500));
-      }
+    // A matched route runs Toxiproxy's middlewares: request id first, then the browser check.
+    const id = requestId();
+    const ua = req.headers['user-agent'];
+    if (typeof ua === 'string' && ua.startsWith('Mozilla/')) {
+      answerNow(req, res, goError(403, 'User agent not allowed', id));
+      return;
+    }
+    void readBody(req, bodyTimeoutMs).then((body) => {
+      if (body === null) return;
+      queue = queue.then(async () => {
+        let answer: GoAnswer;
+        try {
+          answer = replyAnswer(await handler(state, match.params, body, query), id);
+        } catch (err) {
+          const apiErr = err instanceof ApiError ? err : new ApiError(err instanceof Error ? err.message : String(err), 500);
+          answer = apiErrorAnswer(apiErr, id);
+        }
+        sendGoAnswer(req, res, answer);
+      });
     });
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The server's proxies by name, with Toxiproxy's collection semantics: add (409 on a duplicate),
  * add-or-replace for /populate (kept when listen and upstream are unchanged), remove, reset.
+ * Callers serialise the calls (the API runs one state change at a time).
  */
 import { ApiErrors } from './api-error.js';
 import type { Proxy } from './proxy.js';
@@ -35,19 +36,23 @@ export class ProxyCollection {
   }
 
   /**
-   * Adds `proxy`, or keeps the existing one of that name when its listen address and upstream are
-   * the same (returned instead); a changed one is stopped and replaced. 500 if it cannot listen.
+   * Toxiproxy 2.7.0's `AddOrReplace` (what `/populate` does per entry). An existing proxy of that
+   * name with the same listen address, upstream (and protocol) is kept untouched and `false` is
+   * returned. Otherwise the existing one is stopped, then `proxy` is started (when `start`) and takes
+   * its place. If `proxy` cannot listen (500) the stopped old proxy stays in the collection, so a
+   * later `/reset` starts it again, exactly as in Toxiproxy.
    */
-  async addOrReplace(proxy: Proxy, start: boolean): Promise<Proxy> {
+  async addOrReplace(proxy: Proxy, start: boolean): Promise<boolean> {
     const existing = this.proxies.get(proxy.name);
     if (existing) {
-      if (existing.listen === proxy.listen && existing.upstream === proxy.upstream) return existing;
+      if (existing.listen === proxy.listen && existing.upstream === proxy.upstream && existing.protocol === proxy.protocol) {
+        return false;
+      }
       existing.stop();
-      this.proxies.delete(proxy.name);
     }
     if (start) await proxy.start();
     this.proxies.set(proxy.name, proxy);
-    return proxy;
+    return true;
   }
 
   /** Stops and removes a proxy; 404 `proxy not found`. */

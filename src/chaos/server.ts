@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { AgentcheckError } from '../errors.js';
 import { joinHostPort } from './address.js';
-import { createApiHandler, decodePopulate, encodeProxy, requestId } from './api.js';
+import { createApiHandler, decodePopulate, DEFAULT_BODY_TIMEOUT_MS, encodeProxy } from './api.js';
+import { GO_BAD_REQUEST } from './go-http.js';
 // Registers GET /proxies/{p}/journal and /records (message-level faults, src/chaos/http/).
 import './http/routes.js';
 import { ApiError } from './api-error.js';
@@ -25,7 +26,18 @@ export interface ProxyServerOptions {
   readonly seed?: number | string;
   /** Proxies to create at start: a `/populate`-style array, or the path of a JSON file holding one. */
   readonly config?: readonly ProxyConfig[] | string;
+  /**
+   * An API client that has not sent a request's complete headers this many ms after it connected
+   * (or after its previous answer) has its connection closed, without an answer. Default 10 000.
+   */
+  readonly headersTimeoutMs?: number;
+  /** A request body not complete this many ms after its headers: connection closed. Default 30 000. */
+  readonly bodyTimeoutMs?: number;
 }
+
+/** Default of {@link ProxyServerOptions.headersTimeoutMs}. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export { DEFAULT_BODY_TIMEOUT_MS };
 
 /** A running proxy server. `await using` it, or call `close()`. */
 export interface ProxyServer extends AsyncDisposable {
@@ -83,28 +95,45 @@ async function populateFromConfig(proxies: ProxyCollection, rng: Rng, config: re
   }
 }
 
+function positiveMs(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new AgentcheckError('config', `${name} must be a whole number of ms ≥ 1, got ${value}`);
+  return value;
+}
+
 /** Starts the API (and the configured proxies). Port in use → AgentcheckError 'environment'. */
 export async function startProxyServer(options: ProxyServerOptions = {}): Promise<ProxyServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8474;
   const rng = createRng(options.seed);
   const proxies = new ProxyCollection();
-  const api = createApiHandler({ proxies, rng });
-  const server: Server = createServer({ keepAliveTimeout: 60_000 }, api);
+  const headersTimeout = positiveMs('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
+  const bodyTimeoutMs = positiveMs('bodyTimeoutMs', options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+  const api = createApiHandler({ proxies, rng }, { bodyTimeoutMs });
+  const server: Server = createServer(
+    {
+      // Go's IdleTimeout in Toxiproxy: 60 s between requests on a kept-alive connection.
+      keepAliveTimeout: 60_000,
+      headersTimeout,
+      // The body has its own limit (api.ts), counted from the end of the headers.
+      requestTimeout: 0,
+      // Node checks the header deadline on this interval; a short one keeps the limit sharp.
+      connectionsCheckingInterval: Math.max(20, Math.min(1_000, Math.floor(headersTimeout / 4))),
+    },
+    api,
+  );
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  // Malformed HTTP gets Go's plain answer instead of a dropped socket.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) {
-      socket.end(
-        'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n' +
-          `X-Toxiproxy-Request-Id: ${requestId()}\r\nConnection: close\r\n\r\n400 Bad Request`,
-      );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A stalled client is closed silently, as Go does when its read deadline passes.
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+      socket.destroy();
+      return;
     }
-    else socket.destroy();
+    // Malformed HTTP gets Go's raw answer instead of a dropped socket.
+    socket.end(GO_BAD_REQUEST);
   });
 
   try {

@@ -85,9 +85,24 @@ it('never crashes, never answers 500 except for listen failures', async () => {
   await rawRequest(server.url, 'POST', '/proxies', JSON.stringify({ name: 'p', listen: '127.0.0.1:0', upstream: '127.0.0.1:1' }));
   await fc.assert(
     fc.asyncProperty(methodArb, pathArb, bodyArb, async (method, path, body) => {
-      const res = await rawRequest(server.url, method, asciiPath(path), method === 'GET' || method === 'HEAD' ? undefined : body);
+      let res: Awaited<ReturnType<typeof rawRequest>>;
+      try {
+        res = await rawRequest(server.url, method, asciiPath(path), method === 'GET' || method === 'HEAD' ? undefined : body);
+      } catch (err) {
+        // Go's raw 400 for an unparsable URI carries its text even to a HEAD, which Node's client
+        // then reports as data after the answer; Toxiproxy sends the same bytes.
+        expect((err as NodeJS.ErrnoException).code, `${method} ${path}`).toBe('HPE_CLOSED_CONNECTION');
+        expect(method).toBe('HEAD');
+        return;
+      }
       expect(KNOWN.has(res.status), `${method} ${path} ${body} → ${res.status} ${res.body}`).toBe(true);
-      expect(res.headers['x-toxiproxy-request-id']).toBeDefined();
+      // A request id exactly on answers of matched routes: not on the router's own 301/404/405, nor
+      // on the raw 400 for an unparsable URI (the only answer without a Date).
+      // (No route takes HEAD, so every HEAD answer is the router's.)
+      const routerAnswer = method === 'HEAD' || res.status === 301 || res.status === 405 || res.body === '404 page not found\n';
+      const routed = !routerAnswer && res.headers.date !== undefined;
+      expect(res.headers['x-toxiproxy-request-id'] !== undefined, `${method} ${path} → ${res.status}`).toBe(routed);
+      expect(res.headers['keep-alive']).toBeUndefined();
       if (res.status >= 400 && res.body.startsWith('{')) {
         const parsed = JSON.parse(res.body) as { error: string; status: number };
         expect(parsed.status).toBe(res.status);

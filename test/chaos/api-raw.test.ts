@@ -44,15 +44,26 @@ describe('server basics', () => {
     expect(res.headers['x-toxiproxy-request-id']).toMatch(/^[0-9a-v]{20}$/);
   });
 
-  it('puts a distinct X-Toxiproxy-Request-Id on every response, errors included', async () => {
+  it('puts a distinct X-Toxiproxy-Request-Id on every routed answer, errors included; none on 404/405', async () => {
     const ids = new Set<string>();
-    for (const [m, p] of [['GET', '/version'], ['GET', '/nope'], ['DELETE', '/version'], ['GET', '/proxies/x']] as const) {
-      const res = await call(m, p, undefined);
+    for (const [m, p] of [['GET', '/version'], ['GET', '/proxies/x'], ['POST', '/proxies'], ['GET', '/version']] as const) {
+      const res = await call(m, p, m === 'POST' ? '' : undefined);
       const id = res.headers['x-toxiproxy-request-id'];
       expect(typeof id).toBe('string');
       ids.add(id as string);
     }
     expect(ids.size).toBe(4);
+    // gorilla/mux answers these itself, outside Toxiproxy's middlewares.
+    for (const [m, p] of [['GET', '/nope'], ['DELETE', '/version'], ['GET', '//version']] as const) {
+      expect((await call(m, p)).headers['x-toxiproxy-request-id'], `${m} ${p}`).toBeUndefined();
+    }
+  });
+
+  it('no Connection or Keep-Alive header on a kept-alive HTTP/1.1 answer', async () => {
+    const res = await call('GET', '/version');
+    expect(res.headers.connection).toBeUndefined();
+    expect(res.headers['keep-alive']).toBeUndefined();
+    expect(res.headers['content-length']).toBe('21');
   });
 
   it('refuses browsers with 403 (Mozilla/ user agent)', async () => {
@@ -197,8 +208,9 @@ describe('toxics', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');
     expect(res.body).toBe('{"attributes":{"latency":10,"jitter":0},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":1}');
+    // The stream is echoed as given, and the default name is built from it (Toxiproxy's AddToxicJson).
     const noop = await call('POST', '/proxies/p/toxics', { type: 'noop', stream: 'UpStream', toxicity: 0.1 });
-    expect(noop.body).toBe('{"attributes":{},"name":"noop_upstream","type":"noop","stream":"upstream","toxicity":0.1}');
+    expect(noop.body).toBe('{"attributes":{},"name":"noop_UpStream","type":"noop","stream":"UpStream","toxicity":0.1}');
     const slicer = await call('POST', '/proxies/p/toxics', { type: 'slicer', name: 's' });
     expect(slicer.body).toBe('{"attributes":{"average_size":0,"size_variation":0,"delay":0},"name":"s","type":"slicer","stream":"downstream","toxicity":1}');
   });

@@ -93,3 +93,81 @@ export function readAll(socket: Socket): Promise<{ data: Buffer; error?: string;
 
 /** Sleeps. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Reads HTTP/1.1 responses off one raw socket, each exactly as its bytes arrived (framing included),
+ * so tests can compare answers byte for byte and send several requests on one kept-alive connection.
+ */
+export class RawResponses {
+  private buffer = Buffer.alloc(0);
+  private closed = false;
+  private wake: (() => void) | null = null;
+
+  constructor(readonly socket: Socket) {
+    socket.on('data', (c: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, c]);
+      this.wake?.();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
+  }
+
+  /** True once the server closed the connection. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The next whole response to a request of `method` (bodyless for HEAD, 1xx, 204, 304). */
+  async next(method: string): Promise<string> {
+    for (;;) {
+      const end = this.complete(method);
+      if (end !== null) {
+        const raw = this.buffer.subarray(0, end).toString('latin1');
+        this.buffer = this.buffer.subarray(end);
+        return raw;
+      }
+      if (this.closed) throw new Error(`connection closed mid-response: ${JSON.stringify(this.buffer.toString('latin1'))}`);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+
+  /** Resolves once the server has closed the connection. */
+  async whenClosed(): Promise<void> {
+    while (!this.closed) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+
+  // Offset just past the first complete response in the buffer, or null.
+  private complete(method: string): number | null {
+    const text = this.buffer.toString('latin1');
+    const headEnd = text.indexOf('\r\n\r\n');
+    if (headEnd < 0) return null;
+    const head = text.slice(0, headEnd);
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1]);
+    const bodyStart = headEnd + 4;
+    if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) return bodyStart;
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length) {
+      const end = bodyStart + Number(length[1]);
+      return text.length >= end ? end : null;
+    }
+    if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+      let at = bodyStart;
+      for (;;) {
+        const lineEnd = text.indexOf('\r\n', at);
+        if (lineEnd < 0) return null;
+        const size = parseInt(text.slice(at, lineEnd), 16);
+        if (size === 0) return text.length >= lineEnd + 4 ? lineEnd + 4 : null;
+        at = lineEnd + 2 + size + 2;
+        if (text.length < at) return null;
+      }
+    }
+    return this.closed ? text.length : null;
+  }
+}
