@@ -7,7 +7,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { AgentcheckError } from '../errors.js';
 import { splitCommandLine } from './command-line.js';
 import { parseDuration } from './duration.js';
@@ -22,9 +21,11 @@ import type {
   ScenarioInvariant,
   ScenarioPhase,
 } from './types.js';
-import { formatPath, type FieldPath, type ValidationIssue } from './validate-issue.js';
+import { decodeScenarioBytes } from './text-encoding.js';
+import { formatPath, type ValidationIssue } from './validate-issue.js';
 import { defaultToxicCatalogue, type SemanticOptions, type ToxicCatalogue } from './validate-semantics.js';
 import { defaultSemanticOptions, validateScenarioValue } from './validate.js';
+import { locate, parseScenarioSource } from './yaml-source.js';
 
 /** One located problem in a scenario file. */
 export interface ScenarioIssue {
@@ -87,13 +88,18 @@ export async function loadScenarioFile(file: string, options: Omit<LoadScenarioO
   const abs = path.resolve(file);
   const baseDir = options.baseDir ?? path.dirname(abs);
   if (YAML_EXT.has(ext)) {
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await readFile(abs, 'utf8');
+      bytes = await readFile(abs);
     } catch (err) {
       throw readError(file, err);
     }
-    return parseScenarioText(text, { ...options, file, baseDir, sourceFile: abs });
+    const decoded = decodeScenarioBytes(bytes);
+    if ('problem' in decoded) {
+      const { line, col, message } = decoded.problem;
+      throw new ScenarioValidationError([{ file, line, col, path: '(file)', message, text: `${file}:${line}:${col}: ${message}` }], file);
+    }
+    return parseScenarioText(decoded.text, { ...options, file, baseDir, sourceFile: abs });
   }
   if (MODULE_EXT.has(ext)) {
     try {
@@ -158,34 +164,24 @@ interface TextSource extends LoadScenarioOptions {
  */
 export function parseScenarioText(text: string, options: TextSource = {}): Scenario {
   const file = options.file ?? '<scenario>';
-  const lineCounter = new LineCounter();
-  // logLevel 'error': yaml would print warnings to stderr itself; complex keys are reported below.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
-  const at = (offset: number): { line: number; col: number } => lineCounter.linePos(Math.max(0, offset));
-
-  const syntax = doc.errors.map((e) => {
-    const { line, col } = e.linePos?.[0] ?? at(e.pos[0]);
-    return { line, col, message: `${yamlMessage(e.message)}, expected valid YAML` };
-  });
-  visit(doc, {
-    Pair(_, pair) {
-      if (pair.key !== null && !isScalar(pair.key)) {
-        const { line, col } = at((pair.key as Node).range?.[0] ?? 0);
-        syntax.push({ line, col, message: 'got a list or map as a key, expected a plain name' });
-      }
-    },
-  });
-  if (syntax.length > 0) {
-    const issues = syntax.map(({ line, col, message }) => ({ file, line, col, path: '(yaml)', message, text: `${file}:${line}:${col}: ${message}` }));
+  const source = parseScenarioSource(text);
+  const at = (offset: number): { line: number; col: number } => source.lines.linePos(offset);
+  const issueAt = (offset: number, path: string, message: string): ScenarioIssue => {
+    const { line, col } = at(offset);
+    return { file, line, col, path, message, text: `${file}:${line}:${col}: ${path === '(yaml)' ? '' : `${path}: `}${message}` };
+  };
+  if (source.problems.length > 0) {
+    const issues = source.problems.map((p) => issueAt(p.offset, p.path ? formatPath(p.path) : '(yaml)', p.message));
     throw new ScenarioValidationError(sortIssues(issues), file);
   }
 
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 1000 });
+    value = source.doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    const message = `${err instanceof Error ? err.message : String(err)}, expected a plain document`;
-    throw new ScenarioValidationError([{ file, line: 1, col: 1, path: '(yaml)', message, text: `${file}:1:1: ${message}` }], file);
+    // Unresolved and self-containing aliases were reported above; what is left is alias expansion.
+    const why = err instanceof Error && /alias count/i.test(err.message) ? 'got aliases that expand to more than 1000 nodes' : `got ${err instanceof Error ? err.message : String(err)}`;
+    throw new ScenarioValidationError([issueAt(0, '(yaml)', `${why}, expected a plain document`)], file);
   }
   if (value === null || value === undefined) {
     const message = 'got an empty document, expected a map with name, agents, edges, phases';
@@ -194,11 +190,7 @@ export function parseScenarioText(text: string, options: TextSource = {}): Scena
 
   const raw = validateScenarioValue(value, options);
   if (raw.length > 0) {
-    const issues = raw.map((issue) => {
-      const { line, col } = at(locate(doc, issue));
-      const p = formatPath(issue.path);
-      return { file, line, col, path: p, message: issue.message, text: `${file}:${line}:${col}: ${p}: ${issue.message}` };
-    });
+    const issues = raw.map((issue) => issueAt(locate(source, issue), formatPath(issue.path), issue.message));
     throw new ScenarioValidationError(sortIssues(issues), file);
   }
   const baseDir = options.baseDir ?? (options.sourceFile ? path.dirname(options.sourceFile) : process.cwd());
@@ -226,48 +218,11 @@ export function issuesWithoutPositions(raw: ValidationIssue[], file?: string): S
     .sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
 }
 
-function yamlMessage(message: string): string {
-  const first = message.split('\n')[0] ?? message;
-  return first.replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
-}
-
 function sortIssues(issues: ScenarioIssue[]): ScenarioIssue[] {
   const seen = new Set<string>();
   return issues
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0) || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
     .filter((i) => !seen.has(i.text) && seen.add(i.text) !== undefined);
-}
-
-/** The source offset an issue points at: its value, its key, or the map holding a missing field. */
-function locate(doc: Document, issue: ValidationIssue): number {
-  const target: FieldPath = issue.at === 'parent' ? issue.path.slice(0, -1) : issue.path;
-  let node: unknown = doc.contents;
-  let key: Node | undefined;
-  for (const part of target) {
-    if (isAlias(node)) node = node.resolve(doc);
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(part));
-      if (pair === undefined) break;
-      key = isScalar(pair.key) ? pair.key : undefined;
-      if (pair.value === null || pair.value === undefined) {
-        node = undefined;
-        break;
-      }
-      node = pair.value;
-    } else if (isSeq(node) && typeof part === 'number' && node.items[part] !== undefined) {
-      key = undefined;
-      node = node.items[part];
-    } else break;
-  }
-  const rangeOf = (n: unknown): number | undefined => (n as { range?: [number, number, number] } | undefined)?.range?.[0];
-  if (issue.at === 'key' && key !== undefined) return rangeOf(key) ?? 0;
-  const start = rangeOf(node) ?? rangeOf(key) ?? 0;
-  // Inside a one-line string the offset maps to a column (exact unless the string has escapes).
-  if (issue.offset !== undefined && isScalar(node) && typeof node.value === 'string') {
-    if (node.type === 'PLAIN') return start + issue.offset;
-    if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') return start + 1 + issue.offset;
-  }
-  return start;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,9 +348,11 @@ export function toScenario(
 
 function invariantOf(inv: InvariantInput, baseDir: string): ScenarioInvariant {
   const after = inv.after ?? 'end';
-  if (inv.http !== undefined) return { kind: 'http', name: inv.name, after, agent: inv.http.agent, path: inv.http.path };
+  const during = inv.during === 'each-phase' ? { duringIntervalMs: parseDuration(inv.interval ?? '1s', 'invariants.interval') } : {};
+  if (inv.http !== undefined) return { kind: 'http', name: inv.name, after, agent: inv.http.agent, path: inv.http.path, ...during };
   if (inv.exactly_once !== undefined) {
-    return { kind: 'exactly_once', name: inv.name, after, effects: { ...inv.exactly_once.effects }, key: inv.exactly_once.key };
+    const { join } = inv.exactly_once;
+    return { kind: 'exactly_once', name: inv.name, after, effects: { ...inv.exactly_once.effects }, key: inv.exactly_once.key, ...(join !== undefined ? { join } : {}) };
   }
-  return { kind: 'command', name: inv.name, after, command: argv(inv.command ?? []), cwd: baseDir };
+  return { kind: 'command', name: inv.name, after, command: argv(inv.command ?? []), cwd: baseDir, ...during };
 }

@@ -41,7 +41,7 @@ export const malformedCases: MalformedCase[] = [
     name: 'yaml: duplicate key',
     yaml: base('name: again\n'),
     errors: [
-      "bad.yaml:12:1: Map keys must be unique, expected valid YAML",
+      "bad.yaml:12:1: name: duplicate key \"name\" (first at 1:1), expected each key once",
     ],
   },
   {
