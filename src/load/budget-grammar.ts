@@ -5,12 +5,15 @@
  * is wrong.
  *
  * ```text
- * budget  = ws* [ metric [ scope ] ws+ ] stat ws* op ws* amount ws*    ; latency statistics
- *         | ws* metric [ scope ] ws* op ws* amount ws*                 ; error_rate / throughput metrics
+ * budget  = ws* [ metric [ scope ] ws+ ] stat [ scope ] ws* op ws* amount ws*   ; latency statistics
+ *         | ws* metric [ scope ] ws* op ws* amount ws*                          ; error_rate / throughput metrics
  * metric  = stream "." measure                 ; http.latency, edge.planner->search.error_rate
  * stream  = "http" | "workflow" | "edge." name "->" name
  * measure = "latency" | "error_rate" | "throughput"
- * scope   = "{" ws* "phase" ws* "=" ws* name *( ws* "," ws* name ) ws* "}"
+ * scope   = "{" ws* label *( ws* "," ws* ( label | value ) ) ws* "}"   ; a bare value adds a phase
+ * label   = key ws* "=" ws* value
+ * key     = "phase" | "workflow" | "step" | "method"
+ * value   = 1*( name-char | "/" )              ; method=message/send
  * stat    = "p(" number ")" | "avg" | "min" | "max" | "error_rate" | "throughput"
  * op      = "<" | "<=" | ">" | ">="
  * amount  = number [ unit ]
@@ -19,14 +22,17 @@
  * name    = 1*( ALPHA | DIGIT | "_" | "-" | "." | ":" )   ; a "-" directly before ">" ends an edge's caller
  * ```
  *
- * Without a metric, `p(N)`, `avg`, `min` and `max` are over `http.latency`, `error_rate` is
- * `http.error_rate` and `throughput` is `http.throughput`. Examples:
+ * Without a metric (a bare budget), `p(N)`, `avg`, `min` and `max` are over `workflow.latency`,
+ * `error_rate` is `workflow.error_rate` and `throughput` is `workflow.throughput`: the workflow,
+ * from its intended start to its terminal outcome. `phase=` may list several phases; `workflow=`,
+ * `step=` and `method=` take one value each (at most one of them per budget). Examples:
  *
  * ```text
  * p(99) < 300ms                                  error_rate < 1%
  * http.latency{phase=baseline,recovery} p(95) <= 1s
  * workflow.latency p(99.9) < 2s                  throughput >= 200/s
- * edge.planner->search.latency avg < 50ms        edge.planner->search.error_rate < 0.5%
+ * p(99){workflow=order} < 2s                     error_rate{step=send} < 1%
+ * edge.planner->search.latency avg < 50ms        edge.intake->planner.error_rate{method=message/send} < 1%
  * ```
  */
 import { AgentcheckError } from '../errors.js';
@@ -48,19 +54,26 @@ export interface Span {
   end: number;
 }
 
+/** Scope keys besides `phase`: they pick a scoped series. */
+export const FILTER_KEYS = ['workflow', 'step', 'method'] as const;
+/** A scope key besides `phase`. */
+export type FilterKey = (typeof FILTER_KEYS)[number];
+
 /** A budget expression as parsed, before it is given meaning (see `validateBudget`). */
 export interface BudgetAst {
   /** The metric as written (`http.latency`), or null when the expression starts with a statistic. */
   metric: string | null;
   /** Phases of a `{phase=…}` scope, or null without a scope. */
   phases: string[] | null;
+  /** `workflow=`, `step=`, `method=` labels of the scope, in the order written (null without any). */
+  filters: Array<{ key: FilterKey; value: string }> | null;
   /** The statistic, or null for the `metric op amount` form (`http.error_rate < 1%`). */
   stat: BudgetStat | null;
   op: BudgetOp;
   amount: number;
   unit: BudgetUnit | null;
   /** Positions of each part in the source, for error carets. */
-  spans: { metric?: Span; phases?: Span; stat?: Span; op: Span; amount: Span };
+  spans: { metric?: Span; phases?: Span; filters?: Span; stat?: Span; op: Span; amount: Span };
 }
 
 /** Statistic keywords besides `p(N)`. */
@@ -70,7 +83,7 @@ export const UNITS: readonly BudgetUnit[] = ['us', 'ms', 's', '%', '/s', '/m'];
 const OPS: readonly BudgetOp[] = ['<=', '>=', '<', '>'];
 
 const VALID_SUMMARY =
-  'a budget is [metric[{phase=NAME,…}]] STAT OP AMOUNT, e.g. `p(99) < 300ms`, `http.latency{phase=baseline} p(95) <= 1s`, ' +
+  'a budget is [metric[{phase=NAME,…}]] STAT[{workflow=NAME}] OP AMOUNT, e.g. `p(99) < 300ms`, `http.latency{phase=baseline} p(95) <= 1s`, `p(99){workflow=order} < 2s`, ' +
   '`error_rate < 1%`, `throughput >= 200/s`; statistics: p(N), avg, min, max, error_rate, throughput; ' +
   'operators: <, <=, >, >=; units: us, ms, s, %, /s, /m';
 
@@ -110,6 +123,7 @@ export function caret(expression: string, span: Span): string {
 const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t';
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 const isNameChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_.:-]/.test(c);
+const isValueChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_.:/-]/.test(c);
 
 /**
  * Parses one budget expression (grammar in this module's doc comment). Throws only
@@ -184,22 +198,44 @@ export function parseBudget(expression: string): BudgetAst {
     return { stat: { kind: kind! }, span: w.span };
   };
 
-  const readScope = (): { phases: string[]; span: Span } => {
+  const readScope = (): { phases: string[] | null; filters: Array<{ key: FilterKey; value: string }> | null; span: Span } => {
     const start = i;
     i++; // '{'
-    skipWs();
-    const key = readWord();
-    if (key.text !== 'phase') fail(key.span.start, key.span.end, `expected 'phase' in a scope like {phase=baseline}, found ${describe(key.span.start)}`);
-    skipWs();
-    if (src[i] !== '=') fail(i, i + 1, `expected '=' after 'phase', found ${describe(i)}`);
-    i++;
-    const phases: string[] = [];
+    let phases: string[] | null = null;
+    let filters: Array<{ key: FilterKey; value: string }> | null = null;
+    let lastKey: string | null = null;
     for (;;) {
       skipWs();
-      const nameStart = i;
-      while (isNameChar(src[i])) i++;
-      if (i === nameStart) fail(nameStart, nameStart + 1, `expected a phase name, found ${describe(nameStart)}`);
-      phases.push(src.slice(nameStart, i));
+      const wordStart = i;
+      while (isValueChar(src[i])) i++;
+      const word = src.slice(wordStart, i);
+      skipWs();
+      if (src[i] === '=') {
+        if (word !== 'phase' && !(FILTER_KEYS as readonly string[]).includes(word)) {
+          fail(wordStart, Math.max(i, wordStart + 1), `expected a scope key (phase, workflow, step, method), found ${word ? `'${word}'` : describe(wordStart)}`);
+        }
+        i++;
+        skipWs();
+        const valueStart = i;
+        while (word === 'phase' ? isNameChar(src[i]) : isValueChar(src[i])) i++;
+        if (i === valueStart) fail(valueStart, valueStart + 1, `expected a ${word === 'phase' ? 'phase' : word} name, found ${describe(valueStart)}`);
+        const value = src.slice(valueStart, i);
+        if (word === 'phase') {
+          if (phases) fail(wordStart, wordStart + 5, "'phase' is given twice in the scope; list phases as {phase=a,b}");
+          phases = [value];
+        } else {
+          filters ??= [];
+          if (filters.some((f) => f.key === word)) fail(wordStart, wordStart + word.length, `'${word}' is given twice in the scope`);
+          filters.push({ key: word as FilterKey, value });
+        }
+        lastKey = word;
+      } else {
+        if (word === '') fail(wordStart, wordStart + 1, lastKey === null ? `expected 'phase=' (or workflow=, step=, method=) in a scope like {phase=baseline}, found ${describe(wordStart)}` : `expected a name, found ${describe(wordStart)}`);
+        // A bare value continues the phase list: {phase=a, b}.
+        if (lastKey !== 'phase') fail(wordStart, i, lastKey === null ? `expected 'phase' in a scope like {phase=baseline}, found '${word}'` : `expected key=value after ',', found '${word}' (only phase= takes several values)`);
+        if (!/^[A-Za-z0-9_.:-]+$/.test(word)) fail(wordStart, i, `expected a phase name, found '${word}'`);
+        phases!.push(word);
+      }
       skipWs();
       if (src[i] === ',') {
         i++;
@@ -209,19 +245,28 @@ export function parseBudget(expression: string): BudgetAst {
         i++;
         break;
       }
-      fail(i, i + 1, `expected ',' or '}' in the phase scope, found ${describe(i)}`);
+      fail(i, i + 1, `expected ',' or '}' in the scope, found ${describe(i)}`);
     }
-    return { phases, span: { start, end: i } };
+    return { phases, filters, span: { start, end: i } };
   };
 
   const spans: Partial<BudgetAst['spans']> = {};
-  const ast: Omit<Partial<BudgetAst>, 'spans'> & { spans: Partial<BudgetAst['spans']> } = { metric: null, phases: null, stat: null, spans };
+  const ast: Omit<Partial<BudgetAst>, 'spans'> & { spans: Partial<BudgetAst['spans']> } = { metric: null, phases: null, filters: null, stat: null, spans };
+  const scopeAt = (): void => {
+    if (ast.spans.phases || ast.spans.filters) fail(i, i + 1, 'the scope is given twice; write one {…}');
+    const sc = readScope();
+    ast.phases = sc.phases;
+    ast.filters = sc.filters;
+    if (sc.phases) ast.spans.phases = sc.span;
+    if (sc.filters) ast.spans.filters = sc.span;
+  };
   skipWs();
   if (i >= src.length) fail(0, 1, 'the budget is empty');
   if (src[i] === 'p' && src[i + 1] === '(') {
     const s = readStat();
     ast.stat = s.stat;
     ast.spans.stat = s.span;
+    if (src[i] === '{') scopeAt();
   } else {
     const save = i;
     const w = readWord();
@@ -229,11 +274,7 @@ export function parseBudget(expression: string): BudgetAst {
     if (w.text.includes('.')) {
       ast.metric = w.text;
       ast.spans.metric = w.span;
-      if (src[i] === '{') {
-        const sc = readScope();
-        ast.phases = sc.phases;
-        ast.spans.phases = sc.span;
-      }
+      if (src[i] === '{') scopeAt();
       const afterMetric = i;
       skipWs();
       if (src[i] !== '<' && src[i] !== '>') {
@@ -241,12 +282,14 @@ export function parseBudget(expression: string): BudgetAst {
         const s = readStat();
         ast.stat = s.stat;
         ast.spans.stat = s.span;
+        if (src[i] === '{') scopeAt();
       }
     } else {
       i = save;
       const s = readStat();
       ast.stat = s.stat;
       ast.spans.stat = s.span;
+      if (src[i] === '{') scopeAt();
     }
   }
   skipWs();
@@ -301,13 +344,15 @@ export function formatStat(stat: BudgetStat): string {
 }
 
 /** Formats a parsed budget back to text; `parseBudget(formatBudget(a))` equals `a` (spans aside). */
-export function formatBudget(ast: Omit<BudgetAst, 'spans'>): string {
+export function formatBudget(ast: Omit<BudgetAst, 'spans' | 'filters'> & { filters?: BudgetAst['filters'] }): string {
+  const labels: string[] = [];
+  if (ast.phases !== null) labels.push(`phase=${ast.phases.join(',')}`);
+  for (const f of ast.filters ?? []) labels.push(`${f.key}=${f.value}`);
+  const scope = labels.length > 0 ? `{${labels.join(',')}}` : '';
   let head = '';
-  if (ast.metric !== null) {
-    head = ast.metric;
-    if (ast.phases !== null) head += `{phase=${ast.phases.join(',')}}`;
-  }
-  const stat = ast.stat ? formatStat(ast.stat) : '';
+  let stat = ast.stat ? formatStat(ast.stat) : '';
+  if (ast.metric !== null) head = ast.metric + scope;
+  else stat += scope;
   const lhs = head && stat ? `${head} ${stat}` : head || stat;
   return `${lhs} ${ast.op} ${formatAmount(ast.amount)}${ast.unit ?? ''}`;
 }

@@ -12,6 +12,10 @@
  *   objective is the percentile (p(99) → 0.99); for error_rate the bad events are errors and timeouts
  *   and the objective is 1 − the threshold. avg, min, max and throughput have no burn rate.
  * - throughput counts successful events per second of the phase (or window).
+ * - A bare budget (`p(99) < 1s`, `error_rate < 1%`) reads the `workflow` series; `{workflow=…}`,
+ *   `{step=…}` and `{method=…}` read scoped series named `<stream>{<key>=<value>}` (for example
+ *   `workflow{step=send}`, `edge.intake->planner{method=message/send}`), which the load driver and
+ *   the edge collector record under those names.
  */
 import type { BudgetResult, BudgetWindowResult, CheckStatus } from '../report/model.js';
 import {
@@ -24,6 +28,7 @@ import {
   type BudgetOp,
   type BudgetStat,
   type BudgetUnit,
+  type FilterKey,
   type Span,
 } from './budget-grammar.js';
 import { BURN_RATE_FAIL, BURN_RATE_WARN, burnRate, classifyBurnRate } from './burn-rate.js';
@@ -37,10 +42,14 @@ export type BudgetMeasure = 'latency' | 'error_rate' | 'throughput';
 export interface Budget {
   /** The expression as written. */
   expression: string;
-  /** The metric in full: `http.latency`, `edge.planner->search.error_rate`. */
+  /** The metric in full: `http.latency`, `edge.planner->search.error_rate`, `workflow.latency{workflow=order}`. */
   metric: string;
   /** The event stream it reads: `http`, `workflow`, `edge.<from>-><to>`. */
   stream: string;
+  /** A `workflow=`, `step=` or `method=` scope, when there is one. */
+  filter?: { key: FilterKey; value: string };
+  /** The series it reads: the stream, or `<stream>{<key>=<value>}` with a filter. */
+  series: string;
   measure: BudgetMeasure;
   stat: BudgetStat;
   op: BudgetOp;
@@ -63,6 +72,10 @@ export interface BudgetContext {
   edges?: readonly string[];
   /** Streams that exist besides edges (default `http` and `workflow`). */
   streams?: readonly string[];
+  /** Workflow names `{workflow=…}` may use (omitted: any). */
+  workflows?: readonly string[];
+  /** Step names `{step=…}` may use (omitted: any). */
+  steps?: readonly string[];
 }
 
 /** A budget as a scenario may give it: an expression, or an object with the phases it applies to. */
@@ -101,8 +114,8 @@ export function validateBudget(ast: BudgetAst, expression: string, ctx: BudgetCo
   const metricNames = validMetricNames(ctx);
   const metricsHint = `valid metrics: ${metricNames.join(', ')}`;
 
-  // Metric → stream + measure.
-  let stream = 'http';
+  // Metric → stream + measure. A bare budget judges the workflow.
+  let stream = 'workflow';
   let measure: BudgetMeasure;
   if (ast.metric === null) {
     if (!ast.stat) return fail(undefined, 'missing statistic', metricsHint);
@@ -192,6 +205,25 @@ export function validateBudget(ast: BudgetAst, expression: string, ctx: BudgetCo
     }
   }
 
+  // Filters: one per budget, on the streams that record it.
+  let filter: { key: FilterKey; value: string } | undefined;
+  if (ast.filters && ast.filters.length > 0) {
+    if (ast.filters.length > 1) fail(ast.spans.filters, `a budget takes one of workflow=, step=, method=, got ${ast.filters.map((f) => f.key).join(' and ')}`, 'write one budget per scope');
+    const f = ast.filters[0]!;
+    const onEdge = stream.startsWith('edge.');
+    const fits = f.key === 'step' ? stream === 'workflow' : f.key === 'workflow' ? stream === 'workflow' || stream === 'http' : stream === 'http' || onEdge;
+    if (!fits) {
+      const where = f.key === 'step' ? 'the workflow (bare budgets, workflow.*)' : f.key === 'workflow' ? 'workflow.* and http.*' : 'http.* (the entry hop) and edge.*';
+      fail(ast.spans.filters, `{${f.key}=…} does not apply to ${stream}.*`, `${f.key}= scopes ${where}`);
+    }
+    const known = f.key === 'workflow' ? ctx.workflows : f.key === 'step' ? ctx.steps : undefined;
+    if (known && !known.includes(f.value)) {
+      const near = closest(f.value, known);
+      fail(ast.spans.filters, `unknown ${f.key} '${f.value}'${near ? `; did you mean '${near}'?` : ''}`, `${f.key}s: ${known.join(', ') || 'none'}`);
+    }
+    filter = f;
+  }
+
   let objective: number | undefined;
   let minSamples = 1;
   if (stat.kind === 'percentile') {
@@ -202,11 +234,14 @@ export function validateBudget(ast: BudgetAst, expression: string, ctx: BudgetCo
     // To see a 1% error rate you need 100 events; fewer would pass by construction.
     minSamples = threshold > 0 ? Math.ceil(1 / threshold - 1e-9) : 1;
   }
-  const metric = `${stream}.${measure}`;
+  const label = filter ? `{${filter.key}=${filter.value}}` : '';
+  const metric = `${stream}.${measure}${label}`;
   return {
     expression: expression.trim(),
     metric,
     stream,
+    ...(filter ? { filter } : {}),
+    series: `${stream}${label}`,
     measure,
     stat,
     op: ast.op,
@@ -232,7 +267,7 @@ export function compileBudgets(specs: readonly BudgetSpec[], ctx: BudgetContext 
 
 /** Recorded data to evaluate budgets against. */
 export interface BudgetData {
-  /** Recorded series by stream name (`http`, `workflow`, `edge.<from>-><to>`). */
+  /** Recorded series by name (`http`, `workflow`, `edge.<from>-><to>`, scoped `workflow{step=send}`). */
   series: Readonly<Record<string, RecordedSeries | undefined>>;
   /** The run's phases in order; defaults to the phases of the `http` series. */
   phases?: readonly string[];
@@ -344,7 +379,7 @@ function evaluateInPhase(budget: Budget, phaseName: string, phase: PhaseData | u
     ...(budget.objective !== undefined ? { objectiveRatio: budget.objective } : {}),
   };
   if (!phase || phase.requests === 0) {
-    return { ...common, status: 'invalid', measured: null, samples: 0, reason: `no data: ${budget.stream} recorded no events in phase '${phaseName}'` };
+    return { ...common, status: 'invalid', measured: null, samples: 0, reason: `no data: ${budget.series} recorded no events in phase '${phaseName}'` };
   }
   const m = measure(budget, phase, cache);
   const windows = phase.windows.map((w) => judgeWindow(budget, w, cache));
@@ -411,7 +446,7 @@ function evaluateInPhase(budget: Budget, phaseName: string, phase: PhaseData | u
  * One {@link BudgetResult} per phase, with its windows.
  */
 export function evaluateBudget(budget: Budget, data: BudgetData): BudgetResult[] {
-  const series = data.series[budget.stream];
+  const series = data.series[budget.series];
   const runPhases = data.phases ?? data.series['http']?.phases.map((p) => p.name) ?? series?.phases.map((p) => p.name) ?? [];
   const scopes = budget.phases ?? (runPhases.length > 0 ? runPhases : ['run']);
   const cache = new Map<SpanData, LatencyHistogram>();

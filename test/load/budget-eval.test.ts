@@ -14,14 +14,16 @@ function phase(shape: (tMs: number) => { ms: number; outcome?: Outcome }, opts: 
     rec.record(t, s.ms, s.outcome ?? 'ok');
     if (Math.floor(t) % 500 === 0) rec.advance(t);
   }
-  return { http: rec.finish(durationMs) };
+  // The same events as the entry hop and as the workflow (a plain request's two series).
+  const series = rec.finish(durationMs);
+  return { http: series, workflow: series };
 }
 
 describe('budget evaluation', () => {
   it('passes a healthy phase and reports measured, samples, burn rate and 12 windows', () => {
     const series = phase((t) => ({ ms: 20 + ((t / 10) % 10) }));
     const [r] = evaluateBudget(compileBudget('p(99) < 300ms'), { series });
-    expect(r).toMatchObject({ status: 'pass', scope: 'steady', metric: 'http.latency', samples: 1200, objective: 300, unit: 'ms', objectiveRatio: 0.99, burnRate: 0 });
+    expect(r).toMatchObject({ status: 'pass', scope: 'steady', metric: 'workflow.latency', samples: 1200, objective: 300, unit: 'ms', objectiveRatio: 0.99, burnRate: 0 });
     expect(r!.measured).toBeGreaterThanOrEqual(28.9);
     expect(r!.measured).toBeLessThan(29.1);
     expect(r!.windows).toHaveLength(12);
@@ -64,8 +66,10 @@ describe('budget evaluation', () => {
   });
 
   it('no data is invalid, never a pass', () => {
-    const series = phase(() => ({ ms: 20 }));
-    const [noStream] = evaluateBudget(compileBudget('workflow.latency p(99) < 1s'), { series });
+    const { http } = phase(() => ({ ms: 20 }));
+    const series = { http };
+    // Only the entry hop recorded: the bare budget (the workflow) has no data.
+    const [noStream] = evaluateBudget(compileBudget('p(99) < 1s'), { series });
     expect(noStream).toMatchObject({ status: 'invalid', samples: 0, measured: null });
     expect(noStream!.reason).toMatch(/no data/);
     const [noPhase] = evaluateBudget(compileBudget('http.latency{phase=recovery} p(99) < 1s'), { series });
@@ -90,7 +94,7 @@ describe('budget evaluation', () => {
     rec.beginPhase('fault', 6000, 6000);
     for (let t = 6000; t < 12000; t += 10) rec.record(t, 800, 'ok');
     const series = { http: rec.finish(12_000) };
-    const all = evaluateBudget(compileBudget('p(99) < 300ms'), { series });
+    const all = evaluateBudget(compileBudget('http.latency p(99) < 300ms'), { series });
     expect(all.map((r) => [r.scope, r.status])).toEqual([
       ['baseline', 'pass'],
       ['fault', 'fail'],
@@ -98,6 +102,19 @@ describe('budget evaluation', () => {
     const scoped = evaluateBudget(compileBudget('http.latency{phase=baseline} p(99) < 300ms'), { series });
     expect(scoped.map((r) => r.scope)).toEqual(['baseline']);
     expect(budgetsStatus(all)).toBe('fail');
+  });
+
+  it('a scoped budget reads the scoped series by name and is invalid without it', () => {
+    const ok = phase(() => ({ ms: 20 })).http;
+    const bad = phase((t) => ({ ms: 20, outcome: Math.floor(t / 10) % 2 === 0 ? 'error' : 'ok' })).http;
+    const series = { workflow: ok, 'workflow{workflow=order}': bad, 'edge.a->b{method=message/send}': bad, 'edge.a->b': ok };
+    expect(evaluateBudget(compileBudget('error_rate < 1%'), { series })[0]!.status).toBe('pass');
+    expect(evaluateBudget(compileBudget('error_rate{workflow=order} < 1%'), { series })[0]!.status).toBe('fail');
+    expect(evaluateBudget(compileBudget('edge.a->b.error_rate{method=message/send} < 1%'), { series })[0]!.status).toBe('fail');
+    expect(evaluateBudget(compileBudget('edge.a->b.error_rate < 1%'), { series })[0]!.status).toBe('pass');
+    const [missing] = evaluateBudget(compileBudget('error_rate{step=send} < 1%'), { series });
+    expect(missing!.status).toBe('invalid');
+    expect(missing!.reason).toMatch(/workflow\{step=send\} recorded no events/);
   });
 
   it('throughput counts successful events per second and is a floor', () => {

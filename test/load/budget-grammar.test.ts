@@ -8,17 +8,20 @@ const strip = ({ spans: _spans, ...rest }: BudgetAst) => rest;
 
 describe('budget grammar: parse', () => {
   it.each([
-    ['p(99) < 300ms', { metric: null, phases: null, stat: { kind: 'percentile', p: 99 }, op: '<', amount: 300, unit: 'ms' }],
-    ['p(95)<=1s', { metric: null, phases: null, stat: { kind: 'percentile', p: 95 }, op: '<=', amount: 1, unit: 's' }],
-    ['  p( 99.9 ) < 2s ', { metric: null, phases: null, stat: { kind: 'percentile', p: 99.9 }, op: '<', amount: 2, unit: 's' }],
-    ['avg < 50ms', { metric: null, phases: null, stat: { kind: 'avg' }, op: '<', amount: 50, unit: 'ms' }],
-    ['error_rate < 1%', { metric: null, phases: null, stat: { kind: 'error_rate' }, op: '<', amount: 1, unit: '%' }],
-    ['throughput >= 200/s', { metric: null, phases: null, stat: { kind: 'throughput' }, op: '>=', amount: 200, unit: '/s' }],
-    ['http.latency{phase=baseline} p(99) < 300ms', { metric: 'http.latency', phases: ['baseline'], stat: { kind: 'percentile', p: 99 }, op: '<', amount: 300, unit: 'ms' }],
-    ['edge.planner->search.error_rate{phase=a, b} < 0.5%', { metric: 'edge.planner->search.error_rate', phases: ['a', 'b'], stat: null, op: '<', amount: 0.5, unit: '%' }],
-    ['edge.a-b->c-d.latency max < 1s', { metric: 'edge.a-b->c-d.latency', phases: null, stat: { kind: 'max' }, op: '<', amount: 1, unit: 's' }],
-    ['workflow.latency p(50) < 250µs', { metric: 'workflow.latency', phases: null, stat: { kind: 'percentile', p: 50 }, op: '<', amount: 250, unit: 'us' }],
-    ['error_rate < 0.01', { metric: null, phases: null, stat: { kind: 'error_rate' }, op: '<', amount: 0.01, unit: null }],
+    ['p(99) < 300ms', { metric: null, phases: null, filters: null, stat: { kind: 'percentile', p: 99 }, op: '<', amount: 300, unit: 'ms' }],
+    ['p(95)<=1s', { metric: null, phases: null, filters: null, stat: { kind: 'percentile', p: 95 }, op: '<=', amount: 1, unit: 's' }],
+    ['  p( 99.9 ) < 2s ', { metric: null, phases: null, filters: null, stat: { kind: 'percentile', p: 99.9 }, op: '<', amount: 2, unit: 's' }],
+    ['avg < 50ms', { metric: null, phases: null, filters: null, stat: { kind: 'avg' }, op: '<', amount: 50, unit: 'ms' }],
+    ['error_rate < 1%', { metric: null, phases: null, filters: null, stat: { kind: 'error_rate' }, op: '<', amount: 1, unit: '%' }],
+    ['throughput >= 200/s', { metric: null, phases: null, filters: null, stat: { kind: 'throughput' }, op: '>=', amount: 200, unit: '/s' }],
+    ['http.latency{phase=baseline} p(99) < 300ms', { metric: 'http.latency', phases: ['baseline'], filters: null, stat: { kind: 'percentile', p: 99 }, op: '<', amount: 300, unit: 'ms' }],
+    ['edge.planner->search.error_rate{phase=a, b} < 0.5%', { metric: 'edge.planner->search.error_rate', phases: ['a', 'b'], filters: null, stat: null, op: '<', amount: 0.5, unit: '%' }],
+    ['edge.a-b->c-d.latency max < 1s', { metric: 'edge.a-b->c-d.latency', phases: null, filters: null, stat: { kind: 'max' }, op: '<', amount: 1, unit: 's' }],
+    ['workflow.latency p(50) < 250µs', { metric: 'workflow.latency', phases: null, filters: null, stat: { kind: 'percentile', p: 50 }, op: '<', amount: 250, unit: 'us' }],
+    ['error_rate < 0.01', { metric: null, phases: null, filters: null, stat: { kind: 'error_rate' }, op: '<', amount: 0.01, unit: null }],
+    ['p(99){workflow=order} < 2s', { metric: null, phases: null, filters: [{ key: 'workflow', value: 'order' }], stat: { kind: 'percentile', p: 99 }, op: '<', amount: 2, unit: 's' }],
+    ['error_rate{step=send, phase=fault} < 1%', { metric: null, phases: ['fault'], filters: [{ key: 'step', value: 'send' }], stat: { kind: 'error_rate' }, op: '<', amount: 1, unit: '%' }],
+    ['edge.intake->planner.error_rate{method=message/send} < 1%', { metric: 'edge.intake->planner.error_rate', phases: null, filters: [{ key: 'method', value: 'message/send' }], stat: null, op: '<', amount: 1, unit: '%' }],
   ])('%s', (src, expected) => {
     expect(strip(parseBudget(src))).toEqual(expected);
   });
@@ -87,13 +90,31 @@ describe('budget grammar: validate', () => {
   });
 
   it('normalises thresholds and derives objectives and minimum samples', () => {
-    expect(compileBudget('p(99.9) < 2s')).toMatchObject({ metric: 'http.latency', threshold: 2000, unit: 'ms', objective: 0.999, minSamples: 1000 });
+    expect(compileBudget('p(99.9) < 2s')).toMatchObject({ metric: 'workflow.latency', series: 'workflow', threshold: 2000, unit: 'ms', objective: 0.999, minSamples: 1000 });
     expect(compileBudget('p(99) < 300ms')).toMatchObject({ objective: 0.99, minSamples: 100 });
-    expect(compileBudget('error_rate < 1%')).toMatchObject({ metric: 'http.error_rate', threshold: 0.01, unit: 'ratio', minSamples: 100 });
+    expect(compileBudget('error_rate < 1%')).toMatchObject({ metric: 'workflow.error_rate', threshold: 0.01, unit: 'ratio', minSamples: 100 });
     expect(compileBudget('error_rate < 1%').objective).toBeCloseTo(0.99, 12);
-    expect(compileBudget('throughput >= 120/m')).toMatchObject({ metric: 'http.throughput', threshold: 2, unit: 'per_second' });
+    expect(compileBudget('throughput >= 120/m')).toMatchObject({ metric: 'workflow.throughput', threshold: 2, unit: 'per_second' });
     expect(compileBudget('avg < 50ms').objective).toBeUndefined();
     expect(compileBudget({ budget: 'edge.a->b.latency p(90) < 250us', phases: ['x'] })).toMatchObject({ stream: 'edge.a->b', threshold: 0.25, phases: ['x'] });
+  });
+
+  it('scopes {workflow=…}, {step=…}, {method=…} name the series they read, and only where they apply', () => {
+    const ctx = { workflows: ['order', 'status'], steps: ['send', 'wait'] };
+    expect(compileBudget('p(99){workflow=order} < 2s', ctx)).toMatchObject({ stream: 'workflow', series: 'workflow{workflow=order}', metric: 'workflow.latency{workflow=order}' });
+    expect(compileBudget('error_rate{step=send} < 1%', ctx)).toMatchObject({ series: 'workflow{step=send}' });
+    expect(compileBudget('http.error_rate{workflow=status} < 1%', ctx)).toMatchObject({ series: 'http{workflow=status}' });
+    expect(compileBudget('http.latency{method=message/send} p(99) < 1s')).toMatchObject({ series: 'http{method=message/send}' });
+    expect(compileBudget('edge.intake->planner.error_rate{method=message/send} < 1%')).toMatchObject({ stream: 'edge.intake->planner', series: 'edge.intake->planner{method=message/send}' });
+    expect(() => compileBudget('p(99){workflow=odrer} < 2s', ctx)).toThrow(/unknown workflow 'odrer'; did you mean 'order'/);
+    expect(() => compileBudget('error_rate{step=snd} < 1%', ctx)).toThrow(/unknown step 'snd'/);
+    expect(() => compileBudget('http.error_rate{step=send} < 1%', ctx)).toThrow(/does not apply to http/);
+    expect(() => compileBudget('error_rate{method=tasks/get} < 1%')).toThrow(/does not apply to workflow/);
+    expect(() => compileBudget('edge.a->b.latency{workflow=order} p(99) < 1s')).toThrow(/does not apply to edge/);
+    expect(() => compileBudget('error_rate{workflow=order,step=send} < 1%')).toThrow(/one of workflow=, step=, method=/);
+    expect(() => parseBudget('error_rate{flow=order} < 1%')).toThrow(/expected a scope key/);
+    expect(() => parseBudget('error_rate{workflow=a,b} < 1%')).toThrow(/only phase= takes several values/);
+    expect(() => parseBudget('http.latency{phase=a} p(99){phase=b} < 1s')).toThrow(/scope is given twice/);
   });
 });
 
@@ -110,13 +131,17 @@ const ast = fc
   .record({
     metric: fc.option(fc.tuple(stream, fc.constantFrom('latency', 'error_rate', 'throughput')).map(([s, m]) => `${s}.${m}`), { nil: null }),
     phases: fc.option(fc.array(name, { minLength: 1, maxLength: 3 }), { nil: null }),
+    filters: fc.option(
+      fc.tuple(fc.constantFrom('workflow', 'step', 'method' as const), fc.stringMatching(/^[A-Za-z0-9_:/][A-Za-z0-9_:/.-]{0,9}$/)).map(([key, value]) => [{ key, value }]),
+      { nil: null },
+    ),
     stat: fc.option(stat, { nil: null }),
     op: fc.constantFrom('<', '<=', '>', '>=' as const),
     amount,
     unit: fc.option(fc.constantFrom('us', 'ms', 's', '%', '/s', '/m' as const), { nil: null }),
   })
-  // The grammar's two shapes: a metric may drop the statistic; a scope needs a metric.
-  .filter((a) => (a.metric !== null || a.stat !== null) && (a.phases === null || a.metric !== null));
+  // The grammar's two shapes: a metric may drop the statistic; a bare statistic carries its scope after it.
+  .filter((a) => a.metric !== null || a.stat !== null);
 
 describe('budget grammar: properties', () => {
   it('any valid expression round-trips through format ∘ parse', () => {

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { Option } from 'commander';
 import { AgentcheckError, type ExitCodeValue } from '../../errors.js';
 import { compileBudgets, evaluateBudgets, formatMeasured, type BudgetSpec } from '../../load/budget.js';
-import { runLoad, type LoadResult } from '../../load/driver.js';
+import { DEFAULT_WORKFLOW, runLoad, type LoadResult } from '../../load/driver.js';
 import { loadOpenSlo } from '../../load/openslo.js';
 import type { RunReport } from '../../report/model.js';
 import { exitCodeForVerdict, judgeReport } from '../../report/verdict.js';
@@ -173,7 +173,7 @@ export async function loadCommand(url: string, flags: LoadFlags, io: LoadIo = pr
   // Budgets first: a typo must fail fast (exit 2), before any load is sent.
   const specs: BudgetSpec[] = [...(flags.budget ?? [])];
   if (flags.openslo) specs.push(...(await loadOpenSlo(flags.openslo)));
-  const budgets = compileBudgets(specs, { phases: [LOAD_PHASE], edges: [] });
+  const budgets = compileBudgets(specs, { phases: [LOAD_PHASE], edges: [], workflows: [DEFAULT_WORKFLOW], steps: [DEFAULT_WORKFLOW] });
   const body = await readBody(flags.body);
   const method = (flags.method ?? (body !== undefined ? 'POST' : 'GET')).toUpperCase();
 
@@ -201,7 +201,8 @@ export async function loadCommand(url: string, flags: LoadFlags, io: LoadIo = pr
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  const results = evaluateBudgets(budgets, { series: { http: result.series }, phases: [LOAD_PHASE] });
+  // Bare budgets read the workflow series; for this one plain request it is the request itself.
+  const results = evaluateBudgets(budgets, { series: result.seriesByName, phases: [LOAD_PHASE] });
   const report = loadRunReport(url, method, result, results, interrupted, model === 'open' ? rate : undefined);
   io.stdout(summary(report, result, { ...flags, rate }));
   const dir = flags.out ?? defaultRunDir(new Date(result.startedAt));
