@@ -1,8 +1,12 @@
 /**
  * Invariants: checks of the team's own view of correctness, run at the end of a run (and after
- * each phase when asked). An HTTP probe passes when it answers JSON `{ ok: true }`; a command
- * passes when it exits 0; `exactly_once` judges the load driver's history against the effects an
- * agent lists, per key.
+ * each phase, or sampled while each phase runs, when asked). An HTTP probe passes when it answers
+ * JSON `{ ok: true }`; a command passes when it exits 0; `exactly_once` judges the load driver's
+ * history against the effects an agent lists, per key.
+ *
+ * A probe that cannot be read as asked (not JSON, no list where the file says, no key in any
+ * effect) is a misconfiguration or a broken probe, not a finding about the team: the result is
+ * `invalid` (exit 4) naming the field, never `fail` (exit 1).
  */
 import { spawn } from 'node:child_process';
 import type { CheckStatus, InvariantResult } from '../report/model.js';
@@ -14,8 +18,8 @@ import type { ScenarioInvariant } from './types.js';
 export interface InvariantContext {
   /** Base URL of each running agent by name. */
   agentUrls: Map<string, string>;
-  /** The load driver's history so far, keyed by the invariant's `key` field. */
-  history: (keyField: string) => readonly HistoryEvent[];
+  /** The load driver's history so far, keyed as the invariant asks (a body field, or an extracted value with `join`). */
+  history: (join: { key: string; join?: string }) => readonly HistoryEvent[];
   /** Duplicate deliveries the proxies really made (from the fault journal); undefined when unknown. */
   duplicatesDelivered?: number;
   /** Environment for command invariants (agent URLs are added as `AGENTCHECK_URL_<NAME>`). */
@@ -24,7 +28,10 @@ export interface InvariantContext {
 
 const PROBE_TIMEOUT_MS = 5000;
 
-/** Evaluates one invariant; never throws (a broken probe is a failed check with its reason). */
+/** A probe answer that cannot be judged as configured: the invariant is `invalid`, not failed. */
+export class ProbeMisconfigured extends Error {}
+
+/** Evaluates one invariant; never throws (a broken probe is an invalid or failed check with its reason). */
 export async function evaluateInvariant(inv: ScenarioInvariant, when: string, ctx: InvariantContext): Promise<InvariantResult> {
   const base = { name: inv.name, kind: inv.kind, when } as const;
   try {
@@ -35,8 +42,8 @@ export async function evaluateInvariant(inv: ScenarioInvariant, when: string, ct
         return { ...base, ...(await commandProbe(inv.command, inv.cwd, ctx)) };
       case 'exactly_once': {
         const body = await getJson(ctx, inv.effects.agent, inv.effects.path);
-        const effects = extractEffects(body, inv.key);
-        const result = checkExactlyOnce(ctx.history(inv.key), effects, {
+        const effects = extractEffects(body, inv.key, inv.effects.list);
+        const result = checkExactlyOnce(ctx.history({ key: inv.key, ...(inv.join !== undefined ? { join: inv.join } : {}) }), effects, {
           ...(ctx.duplicatesDelivered !== undefined ? { duplicatesDelivered: ctx.duplicatesDelivered } : {}),
         });
         const status: CheckStatus = result.status === 'passed' ? 'pass' : result.status === 'failed' ? 'fail' : 'invalid';
@@ -49,6 +56,7 @@ export async function evaluateInvariant(inv: ScenarioInvariant, when: string, ct
       }
     }
   } catch (err) {
+    if (err instanceof ProbeMisconfigured) return { ...base, status: 'invalid', finding: err.message };
     return { ...base, status: 'fail', finding: (err as Error).message };
   }
 }
@@ -61,14 +69,16 @@ async function getJson(ctx: InvariantContext, agent: string, path: string): Prom
   try {
     return JSON.parse(text);
   } catch {
-    throw new Error(`GET ${path} on ${agent} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    // A server error under a fault is the agent failing; anything else is a probe that does not speak JSON.
+    if (res.status >= 500) throw new Error(`GET ${path} on ${agent} answered ${res.status}: ${text.slice(0, 200)}`);
+    throw new ProbeMisconfigured(`GET ${path} on ${agent} answered ${res.status} with a body that is not JSON (${JSON.stringify(text.slice(0, 120))}), expected JSON`);
   }
 }
 
 async function httpProbe(ctx: InvariantContext, agent: string, path: string): Promise<Pick<InvariantResult, 'status' | 'finding' | 'details'>> {
   const body = (await getJson(ctx, agent, path)) as { ok?: unknown; details?: unknown } | null;
   if (!body || typeof body !== 'object' || typeof body.ok !== 'boolean') {
-    return { status: 'fail', finding: `GET ${path} on ${agent} did not answer {"ok": boolean, "details": …}`, details: body };
+    return { status: 'invalid', finding: `GET ${path} on ${agent} did not answer {"ok": boolean, "details": …}, so it cannot be judged (field ok: ${body && typeof body === 'object' ? JSON.stringify(body.ok) ?? 'missing' : 'not an object'})`, details: body };
   }
   return {
     status: body.ok ? 'pass' : 'fail',
@@ -98,27 +108,50 @@ export function summarise(details: unknown): string {
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 
-/**
- * The effects of a probe answer: the top-level array, or the first array property
- * (`{"effects": […]}`, `{"charges": […]}`); each element's `key` field is its key.
- */
-export function extractEffects(body: unknown, keyField: string): RecordedEffect[] {
-  const list = Array.isArray(body)
-    ? body
-    : body && typeof body === 'object'
-      ? Object.values(body).find((v): v is unknown[] => Array.isArray(v))
-      : undefined;
-  if (!list) throw new Error('the effects probe did not answer a list (an array, or an object with an array property)');
-  return list.map((e) => {
-    if (e && typeof e === 'object' && keyField in e) {
-      const v = (e as Record<string, unknown>)[keyField];
-      return { key: v === null || v === undefined ? undefined : String(v) };
-    }
-    return { key: undefined };
-  });
+/** The value at a dot path (`a.b[0].c`, `a.0.c`) of a JSON value, or undefined. */
+export function valueAtPath(value: unknown, dotPath: string): unknown {
+  let v = value;
+  for (const part of dotPath.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean)) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
 }
 
-async function commandProbe(command: string[], cwd: string, ctx: InvariantContext): Promise<Pick<InvariantResult, 'status' | 'finding'>> {
+/**
+ * The effects of a probe answer: the list at `listPath`, else the top-level array, else the only
+ * array property (`{"effects": […]}`, `{"charges": […]}`); each element's `key` (a dot path) is its
+ * key. A list that is not there, or in which no element has the key, is {@link ProbeMisconfigured}.
+ */
+export function extractEffects(body: unknown, keyField: string, listPath?: string): RecordedEffect[] {
+  let list: unknown[] | undefined;
+  if (listPath !== undefined) {
+    const at = valueAtPath(body, listPath);
+    if (!Array.isArray(at)) {
+      throw new ProbeMisconfigured(`exactly_once.effects.list: "${listPath}" in the effects probe's answer is ${at === undefined ? 'missing' : `not a list (${typeof at})`}, expected an array of effects`);
+    }
+    list = at;
+  } else if (Array.isArray(body)) {
+    list = body;
+  } else if (body && typeof body === 'object') {
+    const arrays = Object.entries(body).filter((e): e is [string, unknown[]] => Array.isArray(e[1]));
+    if (arrays.length > 1) {
+      throw new ProbeMisconfigured(`exactly_once.effects: the effects probe answered several lists (${arrays.map(([k]) => k).join(', ')}), expected effects.list naming one`);
+    }
+    list = arrays[0]?.[1];
+  }
+  if (!list) throw new ProbeMisconfigured('exactly_once.effects: the effects probe did not answer a list (an array, or an object with an array property), expected effects.list to name where it is');
+  const effects = list.map((e): { key: string | undefined } => {
+    const v = valueAtPath(e, keyField);
+    return { key: v === null || v === undefined || typeof v === 'object' ? undefined : String(v) };
+  });
+  if (effects.length > 0 && effects.every((e) => e.key === undefined)) {
+    throw new ProbeMisconfigured(`exactly_once.key: no effect in the probe's list has a field "${keyField}" (first effect: ${JSON.stringify(list[0]).slice(0, 160)}), expected the field that holds each effect's key`);
+  }
+  return effects;
+}
+
+async function commandProbe(command: string[], cwd: string, ctx: InvariantContext): Promise<Pick<InvariantResult, 'status' | 'finding' | 'details'>> {
   const [file, ...args] = command;
   if (!file) return { status: 'fail', finding: 'empty command' };
   const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.env };
@@ -139,7 +172,9 @@ async function commandProbe(command: string[], cwd: string, ctx: InvariantContex
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       const tail = output.trim().split('\n').slice(-3).join(' | ');
-      resolve(code === 0 ? { status: 'pass' } : { status: 'fail', finding: `exited with ${code ?? signal}${tail ? `: ${tail}` : ''}` });
+      // The output is in the report whatever the outcome: a passing check's output explains it too.
+      const details = { exit: code ?? signal, output: output.trim() };
+      resolve(code === 0 ? { status: 'pass', details } : { status: 'fail', finding: `exited with ${code ?? signal}${tail ? `: ${tail}` : ''}`, details });
     });
   });
 }

@@ -317,14 +317,21 @@ const defs: Record<string, SchemaNode> = {
         {
           effects: obj(
             'Where to read effects: GET path on agent returning { effects: [ { <key>: … } ] } or a list.',
-            { agent: ref('name', 'The agent that records effects.'), path: str('The path.', { pattern: '^/', 'x-expected': 'a path starting with "/"' }) },
+            {
+              agent: ref('name', 'The agent that records effects.'),
+              path: str('The path.', { pattern: '^/', 'x-expected': 'a path starting with "/"' }),
+              list: str('Dot path to the list of effects in the answer, e.g. "data.charges". Default: the answer itself, or its only array property.', { minLength: 1 }),
+            },
             ['agent', 'path'],
           ),
-          key: str('The field that identifies an operation, in the request body and in each effect, e.g. "orderId".', { minLength: 1 }),
+          key: str('Dot path of the key in each effect, e.g. "orderId"; without join, also the request body field the submitted keys come from.', { minLength: 1 }),
+          join: str('Join on this value the workflow extracted (a name under a step\'s extract, e.g. "taskId") instead of a request body field.', { minLength: 1 }),
         },
         ['effects', 'key'],
       ),
       after: { type: 'string', enum: ['end', 'each-phase'], default: 'end', description: 'When to check. Default "end".' },
+      during: { type: 'string', enum: ['each-phase'], description: 'Also sample the check while each phase (and its faults) is active. Not for exactly_once.' },
+      interval: ref('duration', 'Sampling interval with during. Default "1s".'),
     },
     ['name'],
   ),

@@ -160,9 +160,20 @@ export interface InvariantInput {
   /** Passes when the command exits 0. */
   command?: CommandInput;
   /** Each key the load driver submitted has exactly one effect in the agent's effect list. */
-  exactly_once?: { effects: { agent: string; path: string }; key: string };
+  exactly_once?: {
+    /** `list`: dot path to the array in the probe's answer (default: the answer, or its only array property). */
+    effects: { agent: string; path: string; list?: string };
+    /** Dot path of the key in each effect; also the request body field submitted keys are read from (without `join`). */
+    key: string;
+    /** Join on this value the workflow extracted (e.g. `taskId`) instead of a request body field. */
+    join?: string;
+  };
   /** Default `end`. */
   after?: 'end' | 'each-phase';
+  /** `each-phase`: also sampled every `interval` while each phase (and its faults) is active. */
+  during?: 'each-phase';
+  /** Sampling interval with `during`. Default `1s`. */
+  interval?: DurationInput;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,13 +289,18 @@ export interface ScenarioSlo {
 }
 
 /** A loaded invariant. */
-export type ScenarioInvariant =
+export type ScenarioInvariant = (
   | { kind: 'http'; name: string; after: 'end' | 'each-phase'; agent: string; path: string }
   | { kind: 'command'; name: string; after: 'end' | 'each-phase'; command: string[]; cwd: string }
   | {
       kind: 'exactly_once';
       name: string;
       after: 'end' | 'each-phase';
-      effects: { agent: string; path: string };
+      effects: { agent: string; path: string; list?: string };
       key: string;
-    };
+      join?: string;
+    }
+) & {
+  /** Sampling interval while each phase is active (`during: each-phase`); absent when not sampled. */
+  duringIntervalMs?: number;
+};

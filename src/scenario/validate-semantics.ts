@@ -260,8 +260,25 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
     if (typeof inv.command === 'string' && splitCommandLine(inv.command) === undefined) {
       out.push({ path: ['invariants', i, 'command'], message: 'got an unclosed quote or a trailing backslash, expected a complete command line' });
     }
+    if (inv.during !== undefined && inv.exactly_once !== undefined) {
+      out.push({ path: ['invariants', i, 'during'], message: 'exactly_once is judged once at the end (mid-run, requests in flight would look lost), expected during only on http or command checks', at: 'key' });
+    }
+    if (inv.interval !== undefined && inv.during === undefined) {
+      out.push({ path: ['invariants', i, 'interval'], message: 'interval applies to sampling during phases, expected during: each-phase with it', at: 'key' });
+    }
     if (isObj(inv.exactly_once)) {
       if (isObj(inv.exactly_once.effects)) agentRef(inv.exactly_once.effects.agent, ['invariants', i, 'exactly_once', 'effects', 'agent']);
+      const join = inv.exactly_once.join;
+      if (typeof join === 'string' && isObj(doc.load)) {
+        const extracted = new Set<string>();
+        for (const w of listOf(doc.load.workflows)) {
+          for (const step of isObj(w) ? listOf(w.steps) : []) if (isObj(step) && isObj(step.extract)) Object.keys(step.extract).forEach((k) => extracted.add(k));
+        }
+        if (!extracted.has(join)) {
+          const names = [...extracted];
+          out.push({ path: ['invariants', i, 'exactly_once', 'join'], message: `got "${join}", expected a value a workflow step extracts${names.length ? ` (one of: ${names.join(', ')})` : ' (no step of load.workflows has an extract)'}` });
+        }
+      }
       if (!hasLoad) {
         out.push({ path: ['invariants', i, 'exactly_once'], message: 'exactly_once checks the keys the load submitted, expected a top-level load section', at: 'key' });
       }

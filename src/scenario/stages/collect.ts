@@ -8,6 +8,7 @@ import type { JournalEntry } from '../../chaos/journal.js';
 import type { RecordedSeries } from '../../load/recorder.js';
 import type { EdgeReport } from '../../report/model.js';
 import { collectEdges } from '../edges.js';
+import type { JournalDrain } from '../journal-file.js';
 import type { Driven } from './drive.js';
 import type { Started } from './start.js';
 
@@ -22,16 +23,31 @@ export interface Collected {
   journal: JournalEntry[];
   /** Duplicate deliveries our own toxics made; undefined when the backend cannot tell. */
   duplicatesDelivered?: number;
+  /** Journal entries the proxies evicted before the run's drain read them (0 unless it fell far behind). */
+  journalLost?: number;
 }
 
 /** Reads every edge's evidence from the backend; never throws for a missing record (counts unknown). */
-export async function collectStage(started: Started, driven: Driven): Promise<Collected> {
-  const edges = await collectEdges(started.backend, started.team, driven.load);
+export async function collectStage(started: Started, driven: Driven, drain?: JournalDrain): Promise<Collected> {
+  // The journal was read as the run went (journal-file.ts); this reads its last entries.
+  const drained = drain ? groupByEdge(await drain.stop()) : undefined;
+  const edges = await collectEdges(started.backend, started.team, driven.load, drained);
   return {
     edges: edges.reports,
     series: { ...(driven.load ? { http: driven.load.series } : {}), ...edges.series },
     records: edges.records,
     journal: edges.journal,
     ...(edges.duplicatesDelivered !== undefined ? { duplicatesDelivered: edges.duplicatesDelivered } : {}),
+    ...(drain && drain.lost > 0 ? { journalLost: drain.lost } : {}),
   };
+}
+
+function groupByEdge<T extends { edge: string }>(entries: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const e of entries) {
+    const list = out.get(e.edge);
+    if (list) list.push(e);
+    else out.set(e.edge, [e]);
+  }
+  return out;
 }

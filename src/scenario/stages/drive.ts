@@ -8,11 +8,12 @@
 import { AgentcheckError } from '../../errors.js';
 import { nearestRank } from '../../load/attribution.js';
 import { createLoadDriver, type LoadDriver, type LoadResult } from '../../load/driver.js';
-import type { FaultWindow, InvariantResult } from '../../report/model.js';
+import type { CheckStatus, FaultWindow, InvariantResult } from '../../report/model.js';
 import { evaluateInvariant } from '../invariants.js';
 import { sleep } from '../runtimes/wait.js';
 import { applyFaultPhase, removeFaults, type AppliedFault } from '../timeline.js';
-import type { ScenarioPhase, ScenarioRequest } from '../types.js';
+import type { ScenarioInvariant, ScenarioPhase, ScenarioRequest } from '../types.js';
+import type { InvariantContext } from '../invariants.js';
 import { RunAborted, type RunContext } from './context.js';
 import type { RunEvidence } from './evidence.js';
 import { invariantContext } from './invariant-context.js';
@@ -141,10 +142,15 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
       applied.push(...(await applyFaultPhase(backend.client, team.proxies, phase)));
       boundary += phase.durationMs;
       const ticker = setInterval(() => progress(phase), 1000);
+      const samplers = scenario.invariants
+        .filter((i) => i.duringIntervalMs !== undefined && i.kind !== 'exactly_once')
+        .map((inv) => new DuringSampler(inv, phase.name, () => invariantContext(ctx, started.agentUrls, evidence), elapsed));
       try {
         await sleep(boundary - elapsed(), signal);
       } finally {
         clearInterval(ticker);
+        // Sampled while the faults were on: judged before they are removed, stopped on any exit.
+        for (const sampler of samplers) driven.phaseInvariants.push(await sampler.stop());
       }
       if (phase.faults.length > 0) driven.faultWindows.push(faultWindow(phase, phaseStart, elapsed()));
       await removeFaults(backend.client, applied);
@@ -164,6 +170,55 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
     await removeFaults(backend.client, applied).catch(() => undefined);
   }
   return driven;
+}
+
+const STATUS_RANK: Record<CheckStatus, number> = { fail: 4, invalid: 3, warn: 2, pass: 1, skipped: 0 };
+
+/**
+ * Samples one invariant every `interval` while a phase runs (its faults applied), one probe at a
+ * time, and sums the samples into one result for the phase: the worst status, the first finding
+ * with the time it was seen, and the counts.
+ */
+class DuringSampler {
+  private readonly samples: Array<{ atMs: number; result: InvariantResult }> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly inv: ScenarioInvariant,
+    private readonly phase: string,
+    private readonly context: () => InvariantContext,
+    private readonly now: () => number,
+  ) {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      const atMs = this.now();
+      this.running = evaluateInvariant(this.inv, this.phase, this.context()).then((result) => {
+        this.samples.push({ atMs, result });
+        this.running = null;
+        if (!this.stopped) this.schedule();
+      });
+    }, this.inv.duringIntervalMs);
+  }
+
+  async stop(): Promise<InvariantResult> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    const base = { name: this.inv.name, kind: this.inv.kind, when: `during ${this.phase}` };
+    if (this.samples.length === 0) {
+      return { ...base, status: 'invalid', finding: `no sample was taken during ${this.phase} (interval ${this.inv.duringIntervalMs} ms is longer than the phase)` };
+    }
+    const worst = this.samples.reduce((a, b) => (STATUS_RANK[b.result.status] > STATUS_RANK[a.result.status] ? b : a));
+    const failed = this.samples.filter((s) => s.result.status === 'fail').length;
+    const counts = { samples: this.samples.length, failed, invalid: this.samples.filter((s) => s.result.status === 'invalid').length };
+    const finding = worst.result.finding !== undefined ? `${worst.result.finding} (at ${(worst.atMs / 1000).toFixed(1)} s; ${failed} of ${counts.samples} samples failed)` : undefined;
+    return { ...base, status: worst.result.status, ...(finding ? { finding } : {}), details: { ...counts, first: worst.result.details } };
+  }
 }
 
 function isConfigError(err: unknown): boolean {

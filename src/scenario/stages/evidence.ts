@@ -12,15 +12,20 @@ export type DriverName = 'warmup' | 'main';
 /** A driver history event with the driver that produced it (seq restarts per driver). */
 export type RunEvent = DriverHistoryEvent & { driver: DriverName };
 
+/** The business key of one workflow for the exactly-once checker, or undefined when it has none. */
+export type HistoryKeyOf = (invoke: RunEvent, completion: RunEvent | undefined) => string | undefined;
+
 /** Where the drive stage puts what the load driver saw, and where checks read it back. */
 export interface RunEvidence {
   /** Records one history event of a driver. */
   record(event: DriverHistoryEvent, driver: DriverName): void;
   /**
-   * The exactly-once checker's history: one operation per request (warm-up included), keyed by
-   * `keyOf`, with its completion (`ok` / `fail` / `info`) when it has one.
+   * The exactly-once checker's history: one operation per workflow (warm-up included), keyed by
+   * `keyOf` (given the invoke event and, when there is one, the completion), with its completion
+   * (`ok` / `fail` / `info`). A workflow `keyOf` gives no key for (an id that was never
+   * extracted) is left out: nothing can be joined on it.
    */
-  history(keyOf: (e: RunEvent) => string): History['events'];
+  history(keyOf: HistoryKeyOf): History['events'];
   /** Completion events of the main driver, in completion order (tail attribution). */
   completions(): Iterable<RunEvent>;
   /** Releases what the evidence holds (a file, a database). */
@@ -35,15 +40,17 @@ export class MemoryEvidence implements RunEvidence {
     this.events.push({ ...event, driver });
   }
 
-  history(keyOf: (e: RunEvent) => string): History['events'] {
+  history(keyOf: HistoryKeyOf): History['events'] {
+    const completions = new Map<string, RunEvent>();
+    for (const e of this.events) if (e.type !== 'invoke') completions.set(`${e.driver}:${e.seq}`, e);
     const h = new History(() => 0);
-    const ops = new Map<string, number>();
     for (const e of this.events) {
-      if (e.type === 'invoke') ops.set(`${e.driver}:${e.seq}`, h.invoke(keyOf(e), e.phase));
-      else {
-        const op = ops.get(`${e.driver}:${e.seq}`);
-        if (op !== undefined) h[e.type](op, e.status !== undefined ? String(e.status) : e.error);
-      }
+      if (e.type !== 'invoke') continue;
+      const done = completions.get(`${e.driver}:${e.seq}`);
+      const key = keyOf(e, done);
+      if (key === undefined) continue;
+      const op = h.invoke(key, e.phase);
+      if (done && done.type !== 'invoke') h[done.type](op, done.status !== undefined ? String(done.status) : done.error);
     }
     return h.events;
   }

@@ -7,7 +7,7 @@ import { compileTemplate } from '../../load/template.js';
 import type { InvariantContext } from '../invariants.js';
 import type { ScenarioRequest } from '../types.js';
 import type { RunContext } from './context.js';
-import type { RunEvent, RunEvidence } from './evidence.js';
+import type { HistoryKeyOf, RunEvent, RunEvidence } from './evidence.js';
 
 const alias = (s: string) => s.replaceAll('${idempotencyKey}', '${uuid}');
 
@@ -31,7 +31,12 @@ export function invariantContext(ctx: RunContext, agentUrls: Map<string, string>
   const request = ctx.scenario.load?.requests[0];
   return {
     agentUrls,
-    history: (keyField) => evidence.history(historyKeyFor(request, keyField)),
+    history: ({ key, join }) => evidence.history(join !== undefined ? joinOn(join) : bodyKey(historyKeyFor(request, key))),
     ...(duplicatesDelivered !== undefined ? { duplicatesDelivered } : {}),
   };
 }
+
+const bodyKey = (keyOf: (e: RunEvent) => string): HistoryKeyOf => (invoke) => keyOf(invoke);
+
+/** The value a workflow extracted (known at its completion); none for a workflow that never got it. */
+const joinOn = (name: string): HistoryKeyOf => (_invoke, done) => done?.extracted?.[name];
