@@ -232,11 +232,12 @@ export class ToxicLink {
     });
   }
 
-  private deactivate(slot: Slot): void {
+  private deactivate(slot: Slot, deleted = false): void {
     const stage = slot.stage;
     if (stage === null) return;
     // Push out what it holds while it is still linked, then unlink it.
-    stage.flush();
+    if (deleted && stage.removed) stage.removed();
+    else stage.flush();
     stage.destroy();
     slot.stage = null;
     slot.outEnded = true;
@@ -287,7 +288,7 @@ export class ToxicLink {
     } else if (event.kind === 'removed') {
       if (index < 0) return;
       const slot = this.slots[index]!;
-      this.deactivate(slot);
+      this.deactivate(slot, true);
       this.slots.splice(index, 1);
       this.relink();
     } else {

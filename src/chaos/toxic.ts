@@ -77,6 +77,11 @@ export interface StreamStage {
   update(attributes: ToxicAttributes): void;
   /** The toxic is being removed: push everything held now, cancel timers; end now if the input ended. */
   flush(): void;
+  /**
+   * The toxic was deleted from the proxy while this connection is open (Toxiproxy's `CleanupToxic`
+   * hook); called instead of `flush` then. Absent: `flush`.
+   */
+  removed?(): void;
   /** The connection is gone: cancel timers and drop what is held. */
   destroy(): void;
 }

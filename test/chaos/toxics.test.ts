@@ -210,19 +210,21 @@ describe('timeout', () => {
     expect(result.endedAt - start).toBeLessThan(1500);
   });
 
-  it('timeout 0 stalls until removed, then data flows again', async () => {
+  it('timeout 0 stalls until removed; removing it closes the connection it held (FIN)', async () => {
     const port = await echoProxy();
     await addToxic({ type: 'timeout', name: 'stall', attributes: { timeout: 0 } });
     const c = await client(port);
-    let received = 0;
-    c.socket.on('data', (d: Buffer) => (received += d.length));
+    const r = readAll(c.socket);
     c.socket.write('dropped on the floor');
     await sleep(300);
-    expect(received).toBe(0);
     expect(c.socket.destroyed).toBe(false);
     await rawRequest(server.url, 'DELETE', '/proxies/p/toxics/stall');
-    const r = await c.rtt('later');
-    expect(r.data).toBe('later');
+    const result = await r;
+    expect(result.data.length).toBe(0);
+    expect(result.error).toBeUndefined();
+    // New connections are not affected.
+    const again = await client(port);
+    expect((await again.rtt('later')).data).toBe('later');
   });
 });
 

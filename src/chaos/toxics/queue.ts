@@ -17,6 +17,15 @@ export class TimedQueue {
   private bytes = 0;
   private ended = false;
   private readonly timer = new Deadline(() => this.release());
+  // With spacing: the earliest time the next item may go.
+  private nextAllowed = 0;
+
+  /**
+   * When set, items go one per event-loop turn at least this many ms apart (after each release the
+   * queue sleeps, like a Go toxic's `time.After` per piece), so each becomes its own socket write
+   * and its own read at the peer instead of a burst of due items coalescing on the wire.
+   */
+  spacingMs: number | undefined;
 
   constructor(
     private readonly out: StageOutput,
@@ -82,13 +91,15 @@ export class TimedQueue {
     let pushed = false;
     while (this.head < this.items.length) {
       const item = this.items[this.head]!;
-      if (item.due - t > 0.001) {
-        this.timer.at(item.due);
+      const due = this.spacingMs === undefined ? item.due : Math.max(item.due, this.nextAllowed);
+      if (due - t > 0.001 || (pushed && this.spacingMs !== undefined)) {
+        this.timer.at(due);
         break;
       }
       this.head++;
       this.emit(item);
       pushed = true;
+      if (this.spacingMs !== undefined) this.nextAllowed = now() + this.spacingMs;
     }
     if (this.head >= this.items.length) {
       this.items = [];

@@ -1,6 +1,8 @@
 /**
  * `slicer`: cuts each chunk into pieces of about `average_size` ± `size_variation` bytes (seeded) and
- * waits `delay` µs after each piece.
+ * waits `delay` µs after each piece. Each piece is its own socket write in its own event-loop turn
+ * (the sockets have Nagle off), so the peer sees many small reads as with Toxiproxy, whose goroutine
+ * sleeps per piece; releasing every due piece at once would let them coalesce into a few reads.
  */
 import type { Rng } from '../rng.js';
 import type { StageContext, StreamStage, StreamToxicDefinition, ToxicAttributes } from '../toxic.js';
@@ -32,7 +34,6 @@ export function slicePieces(length: number, average: number, variation: number, 
 class SlicerStage implements StreamStage {
   private average = 0;
   private variation = 0;
-  private delayMs = 0;
   private readonly queue: TimedQueue;
 
   constructor(
@@ -48,12 +49,12 @@ class SlicerStage implements StreamStage {
   }
 
   write(chunk: Buffer): void {
-    let at = Math.max(now(), this.queue.lastDue);
+    const at = now();
     let off = 0;
+    // The queue's spacing puts `delay` between consecutive pieces.
     for (const size of slicePieces(chunk.length, this.average, this.variation, this.context.rng)) {
       this.queue.add(chunk.subarray(off, off + size), at);
       off += size;
-      at += this.delayMs;
     }
   }
 
@@ -64,7 +65,7 @@ class SlicerStage implements StreamStage {
   update(attributes: ToxicAttributes): void {
     this.average = num(attributes.average_size);
     this.variation = num(attributes.size_variation);
-    this.delayMs = Math.max(0, num(attributes.delay)) / 1000;
+    this.queue.spacingMs = Math.max(0, num(attributes.delay)) / 1000;
   }
 
   flush(): void {

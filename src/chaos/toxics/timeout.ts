@@ -1,6 +1,8 @@
 /**
  * `timeout`: lets no data through (it is dropped, as in Toxiproxy) and closes the connection once
- * `timeout` ms pass without new data; 0 never closes (data keeps being dropped until removal).
+ * `timeout` ms pass without new data; 0 never closes on its own. Deleting the toxic closes (FIN) the
+ * connections it was holding, as Toxiproxy's `TimeoutToxic.Cleanup` does: their dropped bytes are
+ * gone, so carrying on would leave the peers out of step.
  */
 import type { StageContext, StreamStage, StreamToxicDefinition, ToxicAttributes } from '../toxic.js';
 import { Deadline, now, num } from './timing.js';
@@ -48,6 +50,11 @@ class TimeoutStage implements StreamStage {
 
   flush(): void {
     this.timer.cancel();
+  }
+
+  removed(): void {
+    this.timer.cancel();
+    this.close();
   }
 
   destroy(): void {
