@@ -42,9 +42,10 @@ function hopIsError(r: EdgeRecord): boolean {
 
 /**
  * Reads every edge's records and journal from the embedded backend (a real Toxiproxy has
- * neither: its edges are reported with counts unknown).
+ * neither: its edges are reported with counts unknown). `drained`: the journal already read
+ * during the run (journal-file.ts), by edge id; the proxies' bounded buffers are not read again.
  */
-export async function collectEdges(backend: ChaosBackend, team: StartedTeam, load: LoadResult | undefined): Promise<CollectedEdges> {
+export async function collectEdges(backend: ChaosBackend, team: StartedTeam, load: LoadResult | undefined, drained?: ReadonlyMap<string, JournalEntry[]>): Promise<CollectedEdges> {
   const reports: EdgeReport[] = [];
   const series: Record<string, RecordedSeries> = {};
   const records = new Map<string, EdgeRecord[]>();
@@ -55,9 +56,9 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
   for (const [edgeId, proxy] of team.proxies) {
     const base = `${backend.url}/proxies/${encodeURIComponent(proxy.proxyName)}`;
     const recText = backend.embedded && proxy.edge.protocol === 'http' ? await fetchNdjson(`${base}/records`) : undefined;
-    const jourText = backend.embedded && proxy.edge.protocol === 'http' ? await fetchNdjson(`${base}/journal`) : undefined;
+    const jourText = !drained && backend.embedded && proxy.edge.protocol === 'http' ? await fetchNdjson(`${base}/journal`) : undefined;
     const recs = recText ? parseEdgeRecords(recText) : [];
-    const entries = jourText ? parseJournal(jourText) : [];
+    const entries = drained ? (drained.get(edgeId) ?? []) : jourText ? parseJournal(jourText) : [];
     records.set(edgeId, recs);
     journal.push(...entries);
 

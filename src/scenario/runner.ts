@@ -12,6 +12,7 @@
  * exception, abort) stops the driver, removes the faults, stops the team and closes the backend.
  * The CLI writes the reports and maps the verdict to an exit code.
  */
+import path from 'node:path';
 import { isAgentcheckError } from '../errors.js';
 import type { JournalEntry } from '../chaos/journal.js';
 import type { InvariantResult, RunReport } from '../report/model.js';
@@ -24,6 +25,7 @@ import type { RunScenarioOptions } from './stages/options.js';
 import { reportStage } from './stages/report.js';
 import { StartFailed, startStage, stopStarted, type Started } from './stages/start.js';
 import type { Scenario } from './types.js';
+import { JOURNAL_FILE, JournalDrain } from './journal-file.js';
 
 export type { RunProgressEvent, RunScenarioOptions } from './stages/options.js';
 export { newRunId } from './stages/start.js';
@@ -64,6 +66,7 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
   let driven: Driven | undefined;
   let collected: Collected | undefined;
   let judged: Judged | undefined;
+  let drain: JournalDrain | undefined;
   let failure: unknown;
   let agents: RunReport['agents'] = [];
   try {
@@ -79,23 +82,29 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
     }
     if (started) {
       agents = started.team.agentReports;
+      // journal.ndjson in the report folder, read as the run goes (journal-file.ts).
+      const httpEdges = started.backend.embedded ? [...started.team.proxies].filter(([, p]) => p.edge.protocol === 'http').map(([edge, p]) => ({ edge, proxyName: p.proxyName })) : [];
+      drain = new JournalDrain(started.backend.url, httpEdges, path.join(options.outDir, JOURNAL_FILE)).start();
       driven = await driveStage(ctx, started, evidence);
       if (driven.error !== undefined) failure = driven.error;
       else {
-        collected = await collectStage(started, driven);
+        collected = await collectStage(started, driven, drain);
+        if (collected.journalLost) ctx.notes.push(`note: ${collected.journalLost} fault decisions were evicted from the proxy's journal before they were saved`);
         if (driven.completed) judged = await judgeStage({ ctx, agentUrls: started.agentUrls, evidence, driven, collected }, stages.checkers ?? defaultCheckers());
       }
     }
   } catch (err) {
     failure = err;
   } finally {
+    // Whatever ended the run, the journal file gets every decision made before the proxies stop.
+    await drain?.stop().catch(() => undefined);
     if (started) await stopStarted(started);
     await evidence.close().catch(() => undefined);
   }
   // A configuration error found on the way (a fault the proxy refused, a bad target) is exit 2.
   if (isAgentcheckError(failure) && failure.code === 'config') throw failure;
   const report = reportStage(ctx, { startedAt, agents, ...(driven ? { driven } : {}), ...(collected ? { collected } : {}), ...(judged ? { judged } : {}), ...(failure !== undefined ? { failure } : {}) });
-  const journal = collected?.journal ?? [];
+  const journal = collected?.journal ?? drain?.entries ?? [];
   return failure === undefined ? { report, journal } : { report, error: failure, journal };
 }
 
