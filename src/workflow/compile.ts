@@ -58,6 +58,11 @@ export interface CompiledStep {
   readBody: boolean;
   extract: Array<{ name: string; path: JsonPath }>;
   until?: { path: JsonPath; in: ReadonlySet<string> };
+  /**
+   * Follow an A2A task this step's answer leaves non-terminal. False when a later step of the
+   * workflow is a poll step (`until`): that step is the follow-up the user wrote.
+   */
+  followTasks: boolean;
   intervalMs: number;
   timeoutMs?: number;
 }
@@ -138,6 +143,7 @@ export function compileWorkflow(spec: WorkflowSpec): CompiledWorkflow {
       readBody: rpcMethod !== undefined || extract.length > 0 || until !== undefined,
       extract,
       ...(until ? { until } : {}),
+      followTasks: !until && !spec.steps.slice(i + 1).some((later) => later.until !== undefined),
       intervalMs: s.intervalMs ?? 100,
       ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
     };

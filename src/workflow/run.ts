@@ -343,7 +343,7 @@ async function runStep(host: WorkflowHost, run: WorkflowRun, step: CompiledStep,
       }
       run.extracted[e.name] = value;
     }
-    if (verdict.kind === 'follow' && !step.until) {
+    if (verdict.kind === 'follow' && step.followTasks) {
       const followed = await followTask(host, run, step, r.path, r.headers, verdict);
       if (!followed.ok) return followed;
     }
