@@ -136,37 +136,6 @@ export function verdictMeaning(v: Verdict): string {
   }
 }
 
-/** Counts of checks by status across budgets, invariants, agent starts and generic checks. */
-export interface StatusCounts {
-  total: number;
-  pass: number;
-  fail: number;
-  warn: number;
-  invalid: number;
-  skipped: number;
-}
-
-/** Status of an agent start, as a check. */
-export function agentStatus(a: RunReport['agents'][number]): CheckStatus {
-  return a.status === 'failed' || a.status === 'crashed' ? 'fail' : 'pass';
-}
-
-/** Counts every check in a report by status. */
-export function countStatuses(report: RunReport): StatusCounts {
-  const counts: StatusCounts = { total: 0, pass: 0, fail: 0, warn: 0, invalid: 0, skipped: 0 };
-  const all: CheckStatus[] = [
-    ...report.budgets.map((b) => b.status),
-    ...report.invariants.map((i) => i.status),
-    ...report.agents.map(agentStatus),
-    ...report.checks.map((c) => c.status),
-  ];
-  for (const s of all) {
-    counts.total++;
-    counts[s]++;
-  }
-  return counts;
-}
-
 /** Human label of a budget: the metric and expression, without repeating the metric when the expression names it. */
 export function budgetLabel(b: BudgetResult): string {
   return b.expression.includes(b.metric) ? b.expression : `${b.metric}: ${b.expression}`;

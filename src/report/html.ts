@@ -5,9 +5,8 @@
  */
 import { bucketWidthMs, downsampleTimeline, renderTimeChart, type ChartBand } from './chart.js';
 import { escapeHtml as esc } from './escape.js';
+import { agentStatus, checkCountLine, checkKindsLine, countChecks } from './checks.js';
 import {
-  agentStatus,
-  countStatuses,
   errorRatio,
   faultLabel,
   formatBurn,
@@ -20,7 +19,9 @@ import {
   statusLabel,
   verdictMeaning,
 } from './format.js';
-import type { CheckStatus, RunReport } from './model.js';
+import { loadFigures } from './load-figures.js';
+import type { CheckStatus, RunReport, TimePoint } from './model.js';
+import { ALL_PHASES, errorClasses, outcomeTable } from './workflows.js';
 
 /** Options of {@link renderHtml}. */
 export interface HtmlOptions {
@@ -182,15 +183,16 @@ function totals(report: RunReport): { requests: number; errors: number } {
 }
 
 function cards(report: RunReport): string {
-  const c = countStatuses(report);
+  const c = countChecks(report);
   const t = totals(report);
   let peak: number | null = null;
   for (const p of report.timeline) if (p.p99 !== null && (peak === null || p.p99 > peak)) peak = p.p99;
   for (const p of report.phases) if (p.latency && (peak === null || p.latency.p99 > peak)) peak = p.latency.p99;
-  const card = (k: string, v: string) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${v}</div></div>`;
+  const card = (k: string, v: string, title?: string) =>
+    `<div class="card"${title ? ` title="${esc(title)}"` : ''}><div class="k">${esc(k)}</div><div class="v">${v}</div></div>`;
   return `<section class="cards">
-${card('Checks passed', `${c.pass + c.warn}<small> of ${c.total}${c.warn > 0 ? ` · ${c.warn} warned` : ''}</small>`)}
-${card('Requests', esc(formatCount(t.requests)))}
+${card('Checks passed', `${c.pass}<small> of ${c.total}${c.warn > 0 ? ` · ${c.warn} warned` : ''}</small>`, `${checkCountLine(c)} (${checkKindsLine(c)})`)}
+${card(report.workflows ? 'Workflows' : 'Requests', esc(formatCount(t.requests)))}
 ${card('Error rate', esc(formatRatio(errorRatio(t.errors, t.requests))))}
 ${card('Worst p99', esc(formatMs(peak)))}
 ${card('Duration', esc(formatMs(report.durationMs)))}
@@ -207,37 +209,66 @@ function cleanTimeline(timeline: RunReport['timeline']): RunReport['timeline'] {
     .sort((a, b) => a.tMs - b.tMs);
 }
 
+/** Most per-edge latency charts drawn; the other edges' figures are in the Edges table. */
+const MAX_EDGE_CHARTS = 12;
+
+interface ChartFrame {
+  xMaxMs: number;
+  bucket: number;
+  phases: ChartBand[];
+  faults: RunReport['faultWindows'];
+  faultKey: string;
+}
+
+/** A p50/p99 latency figure over `timeline` (already cleaned), or an "empty" note. */
+function latencyFigure(frame: ChartFrame, heading: string, timeline: TimePoint[], note = '', height?: number): string {
+  const mid = (t: number): number => t + frame.bucket / 2;
+  const hasLatency = timeline.some((p) => p.p50 !== null || p.p99 !== null);
+  const chart = hasLatency
+    ? renderTimeChart({
+        title: `${heading} over time (p50 and p99)`,
+        series: [
+          { name: 'p50', className: 'p50', points: timeline.map((p) => [mid(p.tMs), p.p50]) },
+          { name: 'p99', className: 'p99', points: timeline.map((p) => [mid(p.tMs), p.p99]) },
+        ],
+        xMaxMs: frame.xMaxMs,
+        formatY: (v) => formatMs(v),
+        minYMax: 1,
+        faults: frame.faults,
+        phases: frame.phases,
+        ...(height !== undefined ? { height } : {}),
+      })
+    : '<div class="empty">No latency samples in any time bucket.</div>';
+  const noteSpan = note ? `<span class="muted">${esc(note)}</span>` : '';
+  return `<figure><figcaption><b>${esc(heading)}</b><span class="key"><i class="p50"></i>p50</span><span class="key"><i class="p99"></i>p99</span>${frame.faultKey}${noteSpan}<span>bucket ${esc(formatMs(frame.bucket))}</span></figcaption>
+${chart}
+</figure>`;
+}
+
 function chartsSection(report: RunReport): string {
   const timeline = downsampleTimeline(cleanTimeline(report.timeline));
   if (timeline.length === 0) {
     return `<h2>Over time</h2><div class="empty">No timeline data: the run recorded no time buckets.</div>`;
   }
+  const entry = downsampleTimeline(cleanTimeline(report.workflows?.entryTimeline ?? []));
+  const edges = report.edges
+    .map((e) => ({ edge: e.edge, timeline: downsampleTimeline(cleanTimeline(e.timeline ?? [])) }))
+    .filter((e) => e.timeline.length > 0);
   const last = timeline[timeline.length - 1];
   const bucket = bucketWidthMs(timeline, report.durationMs - (last?.tMs ?? 0));
+  const ends = [entry, ...edges.map((e) => e.timeline)].map((t) => (t[t.length - 1]?.tMs ?? 0) + bucket);
   const xMaxMs = Math.max(
     (last?.tMs ?? 0) + bucket,
+    ...ends,
     ...[report.durationMs, ...report.faultWindows.map((w) => w.endMs), ...report.phases.map((p) => p.endMs)].filter((v) => Number.isFinite(v)),
   );
   const mid = (t: number): number => t + bucket / 2;
   const phases: ChartBand[] = report.phases.map((p) => ({ label: p.name, startMs: p.startMs, endMs: p.endMs }));
   const faultKey = report.faultWindows.length > 0 ? '<span class="key"><i class="fault"></i>fault window</span>' : '';
-  const hasLatency = timeline.some((p) => p.p50 !== null || p.p99 !== null);
-  const latency = hasLatency
-    ? renderTimeChart({
-        title: 'Latency over time (p50 and p99)',
-        series: [
-          { name: 'p50', className: 'p50', points: timeline.map((p) => [mid(p.tMs), p.p50]) },
-          { name: 'p99', className: 'p99', points: timeline.map((p) => [mid(p.tMs), p.p99]) },
-        ],
-        xMaxMs,
-        formatY: (v) => formatMs(v),
-        minYMax: 1,
-        faults: report.faultWindows,
-        phases,
-      })
-    : '<div class="empty">No latency samples in any time bucket.</div>';
+  const frame: ChartFrame = { xMaxMs, bucket, phases, faults: report.faultWindows, faultKey };
+  const workflows = report.workflows !== undefined;
   const errors = renderTimeChart({
-    title: 'Error rate over time',
+    title: workflows ? 'Workflow error rate over time' : 'Error rate over time',
     series: [{ name: 'error rate', className: 'err', area: true, points: timeline.map((p) => [mid(p.tMs), errorRatio(p.errors, p.requests)]) }],
     xMaxMs,
     formatY: (v) => formatRatio(v),
@@ -246,13 +277,67 @@ function chartsSection(report: RunReport): string {
     phases,
     height: 200,
   });
+  const shown = edges.slice(0, MAX_EDGE_CHARTS);
+  const edgeFigures = shown.map((e) => latencyFigure(frame, `Edge ${e.edge}`, e.timeline, 'one hop through the proxy', 160));
+  const moreEdges = edges.length > shown.length ? `<p class="more">… ${edges.length - shown.length} more edges: see the Edges table and report.json</p>` : '';
   return `<h2>Over time</h2>
-<figure><figcaption><b>Latency</b><span class="key"><i class="p50"></i>p50</span><span class="key"><i class="p99"></i>p99</span>${faultKey}<span>bucket ${esc(formatMs(bucket))}</span></figcaption>
-${latency}
-</figure>
-<figure><figcaption><b>Error rate</b><span class="key"><i class="err"></i>errors ÷ requests</span>${faultKey}<span class="muted">gaps: no requests</span></figcaption>
+${latencyFigure(frame, workflows ? 'Workflow latency' : 'Latency', timeline, workflows ? 'intended start to terminal outcome' : '')}
+<figure><figcaption><b>${workflows ? 'Workflow error rate' : 'Error rate'}</b><span class="key"><i class="err"></i>errors ÷ ${workflows ? 'workflows' : 'requests'}</span>${faultKey}<span class="muted">gaps: no ${workflows ? 'workflows' : 'requests'}</span></figcaption>
 ${errors}
-</figure>`;
+</figure>
+${entry.length > 0 ? latencyFigure(frame, 'Entry hop latency', entry, 'first request of each workflow (http.*)', 200) : ''}
+${edgeFigures.length > 0 ? `<h3>Edges over time</h3>\n${edgeFigures.join('\n')}${moreEdges}` : ''}`;
+}
+
+function workflowsSection(report: RunReport, maxRows: number): string {
+  const t = outcomeTable(report);
+  if (t.rows.length === 0) return '';
+  const latency = new Map((report.workflows?.latency ?? []).map((l) => [l.workflow, l.latency]));
+  const rows = t.rows.map((r) => {
+    const all = r.phase === ALL_PHASES;
+    const lat = all ? latency.get(r.workflow) : undefined;
+    const status: CheckStatus | undefined = r.errorShare > 0 ? 'warn' : undefined;
+    return {
+      ...(status ? { status } : {}),
+      cells: [
+        all ? `<b>${esc(r.workflow)}</b>` : esc(r.workflow),
+        all ? `<b>${esc(r.phase)}</b>` : esc(r.phase),
+        esc(formatCount(r.total)),
+        ...r.counts.map((n) => (n > 0 ? esc(formatCount(n)) : `<span class="muted">${NO_DATA}</span>`)),
+        esc(formatRatio(r.errorShare)),
+        all ? esc(formatMs(lat?.p50)) : '',
+        all ? esc(formatMs(lat?.p99)) : '',
+      ],
+    };
+  });
+  const columns = [
+    { head: 'Workflow' },
+    { head: 'Phase' },
+    { head: 'Workflows', num: true },
+    ...t.classes.map((c) => ({ head: c, num: true })),
+    { head: 'Not completed', num: true },
+    { head: 'p50', num: true },
+    { head: 'p99', num: true },
+  ];
+  const errors = errorClasses(report.workflows?.outcomes ?? []);
+  const errorTable =
+    errors.length > 0
+      ? `<h3>Error outcomes</h3>${table(
+          [{ head: 'Class' }, { head: 'Method' }, { head: 'Workflow' }, { head: 'Count', num: true }, { head: 'Phases' }, { head: 'First message' }],
+          errors.map((e) => ({
+            cells: [
+              `<code>${esc(e.class)}</code>`,
+              e.method ? `<code>${esc(e.method)}</code>` : NO_DATA,
+              esc(e.workflow),
+              esc(formatCount(e.count)),
+              esc(e.phases.join(', ')),
+              e.message ? esc(e.message) : '',
+            ],
+          })),
+          maxRows,
+        )}`
+      : '';
+  return `<h2>Workflow outcomes</h2>${table(columns, rows, maxRows)}${errorTable}`;
 }
 
 function budgetsSection(report: RunReport, maxRows: number): string {
@@ -413,10 +498,7 @@ function checksSection(report: RunReport, maxRows: number): string {
 
 function loadSection(report: RunReport): string {
   if (!report.load || Object.keys(report.load).length === 0) return '';
-  const rows = Object.entries(report.load).map(([k, v]) => {
-    const value = typeof v === 'number' ? String(Number(v.toFixed(3))) : typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
-    return { cells: [esc(k), `<span class="mono">${esc(value)}</span>`] };
-  });
+  const rows = loadFigures(report.load).map((f) => ({ cells: [esc(f.label), `<span class="mono">${esc(f.value)}</span>`] }));
   return `<h2>Load generator</h2>${table([{ head: 'Figure' }, { head: 'Value' }], rows, Number.MAX_SAFE_INTEGER)}`;
 }
 
@@ -426,7 +508,10 @@ function abortedNotice(report: RunReport): string {
   return `<div class="notice">This run was aborted${by}: ${esc(report.aborted.reason)}. The figures cover the run until then.</div>`;
 }
 
-/** Renders report.html: verdict banner, charts (latency p50/p99 and error rate, fault windows shaded), then the tables. */
+/**
+ * Renders report.html: verdict banner, charts (workflow latency p50/p99 and error rate, the entry
+ * hop and each edge's latency, fault windows shaded), then the tables.
+ */
 export function renderHtml(report: RunReport, options: HtmlOptions = {}): string {
   const maxRows = Math.max(1, options.maxRows ?? 500);
   const title = `agentcheck: ${report.verdict.toUpperCase()} — ${report.title}`;
@@ -436,6 +521,7 @@ export function renderHtml(report: RunReport, options: HtmlOptions = {}): string
     abortedNotice(report),
     cards(report),
     chartsSection(report),
+    workflowsSection(report, maxRows),
     budgetsSection(report, maxRows),
     invariantsSection(report, maxRows),
     phasesSection(report, maxRows),

@@ -6,6 +6,7 @@
  * with the warning in `<system-out>`.
  */
 import { escapeXmlAttr as attr, escapeXmlText as text } from './escape.js';
+import { checkCountLine, countChecks } from './checks.js';
 import { budgetLabel, formatBurn, formatInUnit, formatMs } from './format.js';
 import type { CheckStatus, RunReport } from './model.js';
 
@@ -96,6 +97,14 @@ function runSuite(report: RunReport): Suite {
   ];
   if (report.source !== undefined) properties.push(['source', report.source]);
   if (report.seed !== undefined) properties.push(['seed', report.seed]);
+  // The checks as every other report counts them (the verdict case below is the run, not a check).
+  const counts = countChecks(report);
+  properties.push(['checks', String(counts.total)], ['checks.summary', checkCountLine(counts)]);
+  // Workflow outcomes are figures, not test cases (the budgets judge them): one property per class.
+  for (const o of report.workflows?.outcomes ?? []) {
+    const method = o.method !== undefined ? `[${o.method}]` : '';
+    properties.push([`workflow.outcome:${o.phase}/${o.workflow}/${o.class}${method}`, String(o.count)]);
+  }
   return { name: 'run', properties, cases: [{ name: `verdict: ${report.title}`, seconds: seconds(report.durationMs), outcome }] };
 }
 

@@ -4,9 +4,8 @@
  * run stays well under GitHub's 1 MiB summary limit; report.json has every row.
  */
 import { escapeMarkdown as md } from './escape.js';
+import { agentStatus, checkCountLine, checkKindsLine, countChecks } from './checks.js';
 import {
-  agentStatus,
-  countStatuses,
   errorRatio,
   faultLabel,
   formatBurn,
@@ -21,7 +20,9 @@ import {
   verdictEmoji,
   verdictMeaning,
 } from './format.js';
+import { loadFigures } from './load-figures.js';
 import type { CheckStatus, RunReport } from './model.js';
+import { ALL_PHASES, errorClasses, outcomeTable } from './workflows.js';
 
 /** Options of {@link renderMarkdown}. */
 export interface MarkdownOptions {
@@ -56,7 +57,7 @@ function code(s: string): string {
 
 function headlineSection(report: RunReport, level: number): string[] {
   const h = '#'.repeat(level);
-  const counts = countStatuses(report);
+  const counts = countChecks(report);
   const out = [`${h} ${verdictEmoji(report.verdict)} agentcheck ${md(report.kind)}: ${report.verdict.toUpperCase()} — ${md(report.title)}`, ''];
   const reasons = report.reasons.length > 0 ? report.reasons : [verdictMeaning(report.verdict)];
   out.push(`**${md(reasons[0] ?? '')}**`);
@@ -64,15 +65,8 @@ function headlineSection(report: RunReport, level: number): string[] {
   if (report.aborted) {
     out.push('', `> 🛑 Aborted${report.aborted.signal ? ` by ${md(report.aborted.signal)}` : ''}: ${md(report.aborted.reason)}. The figures below cover the run until then.`);
   }
-  const parts = [
-    `${counts.total} checks: ${counts.pass} passed`,
-    counts.fail ? `${counts.fail} failed` : '',
-    counts.invalid ? `${counts.invalid} invalid` : '',
-    counts.warn ? `${counts.warn} warned` : '',
-    counts.skipped ? `${counts.skipped} skipped` : '',
-  ].filter(Boolean);
   const meta = [
-    parts.join(', '),
+    `${checkCountLine(counts)} (${checkKindsLine(counts)})`,
     `duration ${formatMs(report.durationMs)}`,
     `started ${md(report.startedAt)}`,
     report.source !== undefined ? `source ${code(report.source)}` : '',
@@ -273,14 +267,68 @@ function checksSection(report: RunReport, maxRows: number, sub: string): string[
 
 function loadSection(report: RunReport, sub: string): string[] {
   if (!report.load || Object.keys(report.load).length === 0) return [];
-  const items = Object.entries(report.load).map(([k, v]) => {
-    const value = typeof v === 'number' ? String(Number(v.toFixed(3))) : typeof v === 'string' ? v : JSON.stringify(v) ?? '';
-    return `${md(k)}: ${md(value)}`;
-  });
+  const items = loadFigures(report.load).map((f) => `${md(f.label)}: ${md(f.value)}`);
   return [`${sub} Load generator`, '', items.join(' · ')];
 }
 
-/** Renders summary.md: headline verdict and reasons, then phases, budgets, invariants, edges, agents, checks. */
+function workflowsSection(report: RunReport, maxRows: number, sub: string): string[] {
+  const outcomes = report.workflows?.outcomes ?? [];
+  const t = outcomeTable(report);
+  if (t.rows.length === 0) return [];
+  const latency = new Map((report.workflows?.latency ?? []).map((l) => [l.workflow, l.latency]));
+  const rows = t.rows.map((r) => {
+    const all = r.phase === ALL_PHASES;
+    const lat = all ? latency.get(r.workflow) : undefined;
+    const cell = (s: string) => (all ? `**${s}**` : s);
+    return [
+      cell(md(r.workflow)),
+      cell(md(r.phase)),
+      formatCount(r.total),
+      ...r.counts.map((n) => (n > 0 ? formatCount(n) : NO_DATA)),
+      formatRatio(r.errorShare),
+      all ? formatMs(lat?.p50) : '',
+      all ? formatMs(lat?.p99) : '',
+    ];
+  });
+  const out = [
+    `${sub} Workflow outcomes`,
+    '',
+    ...table(
+      [
+        ['Workflow', 'l'],
+        ['Phase', 'l'],
+        ['Workflows', 'r'],
+        ...t.classes.map((c): [string, Align] => [code(c), 'r']),
+        ['Not completed', 'r'],
+        ['p50', 'r'],
+        ['p99', 'r'],
+      ],
+      rows,
+      maxRows,
+    ),
+  ];
+  const errors = errorClasses(outcomes);
+  if (errors.length > 0) {
+    out.push(
+      '',
+      ...table(
+        [
+          ['Error class', 'l'],
+          ['Method', 'l'],
+          ['Workflow', 'l'],
+          ['Count', 'r'],
+          ['Phases', 'l'],
+          ['First message', 'l'],
+        ],
+        errors.map((e) => [code(e.class), e.method ? code(e.method) : NO_DATA, md(e.workflow), formatCount(e.count), md(e.phases.join(', ')), e.message ? md(e.message) : '']),
+        maxRows,
+      ),
+    );
+  }
+  return out;
+}
+
+/** Renders summary.md: headline verdict and reasons, then phases, workflow outcomes, budgets, invariants, edges, agents, checks. */
 export function renderMarkdown(report: RunReport, options: MarkdownOptions = {}): string {
   const maxRows = Math.max(1, options.maxRows ?? 200);
   const level = Math.min(4, Math.max(1, options.headingLevel ?? 2));
@@ -288,6 +336,7 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
   const sections = [
     headlineSection(report, level),
     phasesSection(report, maxRows, sub),
+    workflowsSection(report, maxRows, sub),
     budgetsSection(report, maxRows, sub),
     invariantsSection(report, maxRows, sub),
     edgesSection(report, maxRows, sub),

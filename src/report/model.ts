@@ -136,6 +136,37 @@ export interface EdgeReport {
   faultsFired: Record<string, number>;
   /** Share (0..1) of slow workflows this edge dominated (tail attribution). */
   slowShare?: number;
+  /** This edge's hops over time (same buckets as {@link RunReport.timeline}). Optional, added in report version 1. */
+  timeline?: TimePoint[];
+}
+
+/**
+ * How many workflows ended in one outcome class, in one phase. The same shape as the load driver's
+ * `OutcomeCount`, so the runner copies `LoadResult.outcomes` as is.
+ */
+export interface WorkflowOutcomeCount {
+  phase: string;
+  workflow: string;
+  /** Outcome class: `completed` (the one ok class), `failed`, `canceled`, `rejected`, `input-required`, `auth-required`, `timeout`, `jsonrpc:<code>`, `mcp:isError`, `http:<status>`, `connection:<code>`, … */
+  class: string;
+  /** The JSON-RPC method whose answer decided it, when there was one. */
+  method?: string;
+  count: number;
+  /** The first error message seen for this class (a JSON-RPC `error.message`, a tool's text). */
+  message?: string;
+}
+
+/** The workflows the load drove: terminal outcomes and latencies (start to terminal outcome). */
+export interface WorkflowsReport {
+  /** One row per (phase, workflow, class[, method]). */
+  outcomes: WorkflowOutcomeCount[];
+  /** Latency of each named workflow over the whole run, intended start to terminal outcome. */
+  latency?: Array<{ workflow: string; latency: LatencySummary | null }>;
+  /**
+   * The entry hop over time (the `http` series: the first request of each workflow), when it is not
+   * the same as {@link RunReport.timeline} (which is the workflow series).
+   */
+  entryTimeline?: TimePoint[];
 }
 
 /** A generic extra check (contracts, idempotency properties) so every command shares the report shape. */
@@ -168,8 +199,11 @@ export interface RunReport {
   invariants: InvariantResult[];
   edges: EdgeReport[];
   checks: CheckResult[];
+  /** The load's timeline: one point per bucket of the workflow series (for plain requests, the requests). */
   timeline: TimePoint[];
   faultWindows: FaultWindow[];
+  /** Workflow outcomes by class and per-workflow latency, when a load ran. Optional, added in report version 1. */
+  workflows?: WorkflowsReport;
   /**
    * Tail attribution: which edge took most of the time of each slow workflow (slower than the
    * `percentile` of entry latencies), joined on the trace id of `traceparent`.

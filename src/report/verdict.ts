@@ -4,6 +4,7 @@
  * A real failure outranks "could not judge": a breached budget is a finding even if another budget had no data.
  */
 import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { checkCountLine, countChecks, passHeadline } from './checks.js';
 import { budgetLabel } from './format.js';
 import type { RunReport, Verdict } from './model.js';
 
@@ -70,7 +71,14 @@ export function judgeReport(report: Judged, extraInvalid: string[] = []): Judgem
   if (notStarted.length > 0) return { verdict: 'error', reasons: [...notStarted, ...failed] };
   if (failed.length > 0) return { verdict: 'fail', reasons: [...failed, ...invalid, ...warned] };
   if (invalid.length > 0) return { verdict: 'invalid', reasons: [...invalid, ...warned] };
-  const total = report.budgets.length + report.invariants.length + report.checks.length;
-  const headline = total === 0 ? 'no checks were declared' : `all ${total} checks passed${warned.length > 0 ? ` (${warned.length} with a warning)` : ''}`;
-  return { verdict: 'pass', reasons: [headline, ...warned] };
+  return { verdict: 'pass', reasons: [passHeadline(countChecks(report)), ...warned] };
+}
+
+/**
+ * What the CLI prints for a finished run: `PASS: <title> (20 checks: 20 passed)`, then each reason
+ * indented. The count is {@link countChecks}', the same as every report file shows.
+ */
+export function verdictLines(report: RunReport): string[] {
+  const reasons = report.reasons.map((r) => `  - ${r}`);
+  return [`${report.verdict.toUpperCase()}: ${report.title} (${checkCountLine(countChecks(report))})`, ...reasons];
 }

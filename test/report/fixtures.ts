@@ -233,3 +233,45 @@ export function hostileReport(): RunReport {
   r.load = { [HOSTILE.tags]: HOSTILE.amp };
   return r;
 }
+
+/**
+ * An async A2A report: a mix of two workflows whose tasks fail in the fault phase, outcomes by
+ * class (with JSON-RPC errors and timeouts), per-workflow latency, the entry hop's own timeline
+ * (flat: the entry answers at once) and a timeline per edge.
+ */
+export function workflowReport(): RunReport {
+  const r = passingReport();
+  r.title = 'a2a-async-downstream-fault';
+  r.verdict = 'fail';
+  r.reasons = ['budget error_rate < 1% breached in latency-on-payments: 71 % of 4,050 workflows failed'];
+  r.budgets.push({
+    expression: 'error_rate < 1%',
+    metric: 'workflow.error_rate',
+    scope: 'latency-on-payments',
+    status: 'fail',
+    measured: 0.71,
+    objective: 0.01,
+    unit: 'ratio',
+    samples: 4050,
+  });
+  r.workflows = {
+    outcomes: [
+      { phase: 'baseline', workflow: 'order', class: 'completed', count: 3075 },
+      { phase: 'baseline', workflow: 'order-v1', class: 'completed', count: 1025 },
+      { phase: 'latency-on-payments', workflow: 'order', class: 'completed', count: 880 },
+      { phase: 'latency-on-payments', workflow: 'order', class: 'failed', method: 'tasks/get', count: 2150, message: 'planner failed the order: payments: POST /charges answered 503' },
+      { phase: 'latency-on-payments', workflow: 'order-v1', class: 'failed', method: 'GetTask', count: 720 },
+      { phase: 'latency-on-payments', workflow: 'order-v1', class: 'jsonrpc:-32001', method: 'GetTask', count: 3, message: 'Task not found' },
+      { phase: 'latency-on-payments', workflow: 'order', class: 'timeout', count: 297 },
+      { phase: 'recovery', workflow: 'order', class: 'completed', count: 3090 },
+      { phase: 'recovery', workflow: 'order-v1', class: 'completed', count: 1030 },
+    ],
+    latency: [
+      { workflow: 'order', latency: latency(140, 920, 9492) },
+      { workflow: 'order-v1', latency: latency(160, 990, 2778) },
+    ],
+    entryTimeline: makeTimeline(60, 100, 100, 7).map((p) => ({ ...p, errors: 0, p50: 2 + (p.p50 ?? 0) / 20, p99: 5 + (p.p99 ?? 0) / 20 })),
+  };
+  r.edges = r.edges.map((e, i) => ({ ...e, timeline: makeTimeline(60, i === 1 ? 20 : 100, i === 1 ? 40 : 100, 3 + i) }));
+  return r;
+}

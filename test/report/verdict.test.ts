@@ -7,7 +7,7 @@ describe('judgeReport', () => {
   it('passes when every check passes, naming warnings', () => {
     expect(judgeReport(passingReport())).toEqual({
       verdict: 'pass',
-      reasons: ['all 6 checks passed (1 with a warning)', 'budget http.error_rate: error_rate < 1% warned: a window burned the error budget at 1.2×'],
+      reasons: ['all 8 checks passed (1 with a warning)', 'budget http.error_rate: error_rate < 1% warned: a window burned the error budget at 1.2×'],
     });
   });
 

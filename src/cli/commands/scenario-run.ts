@@ -11,7 +11,7 @@ import { AgentcheckError, ExitCode, isAgentcheckError, type ExitCodeValue } from
 import { createProgress } from '../../report/progress.js';
 import { appendStepSummary, defaultRunDir, writeReports } from '../../report/write.js';
 import type { RunReport } from '../../report/model.js';
-import { exitCodeForVerdict } from '../../report/verdict.js';
+import { exitCodeForVerdict, verdictLines } from '../../report/verdict.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { runScenarioDetailed } from '../../scenario/runner.js';
 import type { Scenario } from '../../scenario/types.js';
@@ -78,8 +78,7 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
     const paths = await writeReports(report, outDir);
     await appendStepSummary(report).catch(() => undefined);
     const out = process.stdout;
-    out.write(`${report.verdict.toUpperCase()}: ${report.title}\n`);
-    for (const reason of report.reasons) out.write(`  - ${reason}\n`);
+    for (const line of verdictLines(report)) out.write(`${line}\n`);
     out.write(`report: ${paths.html ?? outDir}\n`);
     if (report.verdict === 'error' && error !== undefined) {
       if (isAgentcheckError(error)) {
