@@ -128,3 +128,21 @@ it('exit 2 for a bad flag or a bad config file (naming the file), exit 3 for a p
     blocker.close();
   }
 });
+
+it('--headers-timeout closes a stalled API client; a zero timeout is a usage error', async () => {
+  const run = start(['--port', '0', '--headers-timeout', '300', '--body-timeout', '5000']);
+  const port = Number(/:(\d+)/.exec(await run.firstLine)![1]);
+  const stalled = await dial(port);
+  const t0 = performance.now();
+  stalled.write('GET /version HTTP/1.1\r\nHo');
+  const r = await readAll(stalled);
+  expect(r.data.length).toBe(0);
+  expect(r.endedAt - t0).toBeGreaterThanOrEqual(300);
+  expect(r.endedAt - t0).toBeLessThan(5_000);
+  run.child.kill('SIGTERM');
+  expect((await run.exit).code).toBe(0);
+
+  const bad = await start(['--port', '0', '--body-timeout', '0']).exit;
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--body-timeout');
+});

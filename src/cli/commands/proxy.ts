@@ -17,6 +17,10 @@ export interface ProxyCommandOptions {
   config?: string;
   /** Seed for every random decision. */
   seed?: number;
+  /** ms an API client has to send a request's headers (default 10 000). */
+  headersTimeout?: number;
+  /** ms an API client has to send a request's body after its headers (default 30 000). */
+  bodyTimeout?: number;
 }
 
 /**
@@ -33,6 +37,8 @@ export async function proxyCommand(
     port: options.port,
     ...(options.config !== undefined ? { config: options.config } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.headersTimeout !== undefined ? { headersTimeoutMs: options.headersTimeout } : {}),
+    ...(options.bodyTimeout !== undefined ? { bodyTimeoutMs: options.bodyTimeout } : {}),
   };
   const server = await startProxyServer(serverOptions);
   const seedNote = options.seed !== undefined ? ` (seed ${server.seed})` : '';
@@ -62,5 +68,7 @@ export const registerProxy: RegisterCommand = (program, run) => {
     .option('--port <port>', 'API port (0 picks a free port)', parseIntFlag('--port', 0, 65535), 8474)
     .option('--config <file>', 'JSON array of proxies to create at start (the /populate format)')
     .option('--seed <n>', 'seed every random decision (toxicity, jitter, slicer sizes)', parseIntFlag('--seed'))
+    .option('--headers-timeout <ms>', 'close an API connection whose request headers take longer (default 10000)', parseIntFlag('--headers-timeout', 1))
+    .option('--body-timeout <ms>', 'close an API connection whose request body takes longer after its headers (default 30000)', parseIntFlag('--body-timeout', 1))
     .action(run(async (opts: ProxyCommandOptions) => proxyCommand(opts)));
 };
