@@ -6,6 +6,7 @@
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { AgentcheckError } from '../errors.js';
 import { startProxyServer } from '../chaos/server.js';
+import type { ProxyCollection } from '../chaos/proxy-collection.js';
 import type { Scenario } from './types.js';
 
 /** An open chaos backend; disposing it stops the embedded server (a remote one is left running). */
@@ -15,6 +16,8 @@ export interface ChaosBackend extends AsyncDisposable {
   readonly client: Toxiproxy;
   /** True for agentcheck's own server, which also serves message-level faults, journals and hop records. */
   readonly embedded: boolean;
+  /** The embedded server's proxies, for in-process reads (the evidence store's records sink); absent for a remote API. */
+  readonly proxies?: ProxyCollection;
   close(): Promise<void>;
 }
 
@@ -63,5 +66,5 @@ export async function openChaosBackend(scenario: Scenario, options: ChaosBackend
     closed = true;
     await server.close();
   };
-  return { url: server.url, client, embedded: true, close, [Symbol.asyncDispose]: close };
+  return { url: server.url, client, embedded: true, proxies: server.proxies, close, [Symbol.asyncDispose]: close };
 }
