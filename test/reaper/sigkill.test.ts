@@ -1,0 +1,147 @@
+/**
+ * The watchdog against the worst endings of `agentcheck scenario run`: SIGKILL at random
+ * points of start-up, load and teardown, and SIGHUP. Judged by listing /proc (agents' process
+ * groups, their helpers, their ports), never by asking agentcheck. Needs `dist/` (npm test builds).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { agentLeftovers, fixtures, groupMembers, markedAgents, processesWithEnv, runDirs, runFiles, startCli, tempBase, waitClean, waitForAgents, type Cli } from './listing.js';
+
+const base = tempBase('agentcheck-reaper-kill-');
+const short = path.join(fixtures, 'short.yaml');
+const started: Cli[] = [];
+const cleanTimes: number[] = [];
+
+afterAll(() => {
+  for (const cli of started) cli.child.kill('SIGKILL');
+  if (cleanTimes.length) console.log(`[reaper] SIGKILL → all clean: max ${Math.max(...cleanTimes)} ms over ${cleanTimes.length} runs (${cleanTimes.join(', ')})`);
+});
+
+/** Where in a run a signal lands: `offsetMs` after the CLI started, the agents were ready, or the load ended. */
+interface KillPoint {
+  stage: 'start-up' | 'load' | 'teardown';
+  offsetMs: number;
+}
+
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * Starts a run, sends `signal` at `point`, and returns what is left: every process that
+ * inherited the run's environment (agents, their helpers, the watchdog; not the CLI itself) and
+ * every agent's group and port, polled from the signal on for at most 3 s.
+ */
+async function killAt(name: string, point: KillPoint, signal: NodeJS.Signals) {
+  const dirs = runDirs(base, name);
+  // Plain progress lines (CI=true, not a TTY): "done ·" marks the end of the load.
+  const cli = startCli(['scenario', 'run', short, '--out', dirs.out], dirs);
+  started.push(cli);
+  let exited = false;
+  void cli.exited.then(() => (exited = true));
+  if (point.stage === 'load') await until(() => exited || markedAgents(dirs.mark).length === 2);
+  if (point.stage === 'teardown') await until(() => exited || / done · /.test(cli.stderr()));
+  await new Promise((r) => setTimeout(r, point.offsetMs));
+  const before = markedAgents(dirs.mark);
+  const leftovers = () => [
+    ...agentLeftovers(markedAgents(dirs.mark)),
+    ...processesWithEnv(`REAPER_MARK_DIR=${dirs.mark}`, [cli.pid]).map((pid) => `process ${pid} of the run alive`),
+  ];
+  cli.child.kill(signal);
+  const clean = await waitClean(leftovers, 3000);
+  const code = await cli.exited;
+  // An agent spawned just before the kill records itself once listening: look again after that.
+  await new Promise((r) => setTimeout(r, 300));
+  return { dirs, cli, code, agents: markedAgents(dirs.mark), before, left: [...clean.left, ...leftovers()], cleanMs: clean.ms };
+}
+
+/** `n` points of `stage`, offsets uniform in [0, maxMs], from `seed`. */
+function points(stage: KillPoint['stage'], n: number, maxMs: number, seed: number): KillPoint[] {
+  return fc.sample(fc.noBias(fc.integer({ min: 0, max: maxMs })), { numRuns: n, seed }).map((offsetMs) => ({ stage, offsetMs }));
+}
+
+const show = (p: KillPoint) => `${p.stage}+${p.offsetMs}ms`;
+
+describe('SIGKILL of the CLI during a process-runtime run', { timeout: 240_000 }, () => {
+  it('leaves no agent process, helper or listening port at 10 random points (start-up, load, teardown)', async () => {
+    // Seeded, so a failure names its points and can be replayed (REAPER_SEED=…).
+    const seed = Number(process.env.REAPER_SEED ?? Date.now() % 100_000);
+    const kills = [...points('start-up', 3, 1500, seed), ...points('load', 4, 1900, seed + 1), ...points('teardown', 3, 150, seed + 2)];
+    console.log(`[reaper] seed ${seed}: SIGKILL at ${kills.map(show).join(', ')}`);
+    const results = [];
+    // Five at a time: enough to bound the test's time, few enough for a 2-core machine.
+    for (let i = 0; i < kills.length; i += 5) {
+      results.push(...(await Promise.all(kills.slice(i, i + 5).map((k, j) => killAt(`kill-${i + j}-${show(k)}`, k, 'SIGKILL')))));
+    }
+    for (const [i, r] of results.entries()) {
+      const why = `SIGKILL at ${show(kills[i]!)} (seed ${seed})`;
+      expect(r.code, why).toBe('SIGKILL');
+      expect(r.left, why).toEqual([]);
+      if (r.before.length) cleanTimes.push(r.cleanMs);
+    }
+    // The load and teardown points hit a run with live agents, or this proved nothing.
+    expect(results.slice(3).every((r) => r.before.length === 2)).toBe(true);
+  });
+
+  it('leaves nothing of the reference scenario (5 agents) killed during its load', async () => {
+    const dirs = runDirs(base, 'reference');
+    const cli = startCli(['scenario', 'run', 'scenarios/order-fulfilment.yaml', '--out', dirs.out], dirs);
+    started.push(cli);
+    // The reference agents do not record themselves; their groups are the agents' pids, found
+    // as the processes that inherited this run's environment and lead their own group.
+    await until(() => /phase slow-inventory/.test(cli.stderr()), 60_000);
+    const groups = processesWithEnv(`REAPER_MARK_DIR=${dirs.mark}`, [cli.pid]).filter((pid) => groupMembers(pid).includes(pid));
+    // Five agents, and the watchdog (it leads its own session).
+    expect(groups.length).toBe(6);
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    const clean = await waitClean(() => groups.flatMap((g) => (groupMembers(g).length ? [`process group ${g}`] : [])), 3000);
+    expect(clean.left).toEqual([]);
+    cleanTimes.push(clean.ms);
+  });
+});
+
+describe('SIGHUP (a closed terminal) during a run', { timeout: 120_000 }, () => {
+  it('tears down, writes a report marked aborted by SIGHUP, exits 130 and leaves nothing', async () => {
+    const dirs = runDirs(base, 'hup');
+    const cli = startCli(['scenario', 'run', short, '--out', dirs.out, '--no-progress'], dirs);
+    started.push(cli);
+    await waitForAgents(dirs.mark, 2, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    cli.child.kill('SIGHUP');
+    // The terminal is gone: nobody reads its output any more.
+    cli.child.stdout!.destroy();
+    cli.child.stderr!.destroy();
+    expect(await cli.exited).toBe(130);
+    const report = JSON.parse(readFileSync(path.join(dirs.out, 'report.json'), 'utf8'));
+    expect(report.verdict).toBe('aborted');
+    expect(report.aborted.signal).toBe('SIGHUP');
+    expect(agentLeftovers(markedAgents(dirs.mark))).toEqual([]);
+    expect(runFiles(dirs.state)).toEqual([]);
+  });
+
+  it('cleans up after SIGHUP at random points, like SIGKILL', async () => {
+    const hups: KillPoint[] = [{ stage: 'start-up', offsetMs: 100 }, { stage: 'load', offsetMs: 200 }, { stage: 'load', offsetMs: 1200 }, { stage: 'teardown', offsetMs: 20 }];
+    const results = await Promise.all(hups.map((k) => killAt(`hup-${show(k)}`, k, 'SIGHUP')));
+    for (const [i, r] of results.entries()) {
+      const why = `SIGHUP at ${show(hups[i]!)}: ${r.cli.stderr()}`;
+      if (r.code === 'SIGHUP') {
+        // Before the run installs its handler (module loading), SIGHUP ends the CLI as it would
+        // any program; nothing has started by then, so there is nothing to clean up.
+        expect(r.agents, why).toEqual([]);
+        expect(existsSync(path.join(r.dirs.out, 'report.json')), why).toBe(false);
+      } else {
+        // Finished before the signal (0 or 1) or aborted by it (130), with a report either way.
+        expect([0, 1, 130], why).toContain(r.code);
+        expect(existsSync(path.join(r.dirs.out, 'report.json')), why).toBe(true);
+      }
+      expect(r.left, why).toEqual([]);
+    }
+    // The points during the load must have been judged as aborted runs.
+    expect(results[1]!.code).toBe(130);
+    expect(results[2]!.code).toBe(130);
+  });
+});
