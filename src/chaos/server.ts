@@ -28,7 +28,8 @@ export interface ProxyServerOptions {
   readonly config?: readonly ProxyConfig[] | string;
   /**
    * An API client that has not sent a request's complete headers this many ms after it connected
-   * (or after its previous answer) has its connection closed, without an answer. Default 10 000.
+   * (on a kept-alive connection: after the request's first byte; idle connections close after 60 s)
+   * has its connection closed, without an answer. Default 10 000.
    */
   readonly headersTimeoutMs?: number;
   /** A request body not complete this many ms after its headers: connection closed. Default 30 000. */
