@@ -14,6 +14,8 @@ import { sleep } from '../runtimes/wait.js';
 import { applyFaultPhase, removeFaults, type AppliedFault } from '../timeline.js';
 import type { ScenarioInvariant, ScenarioPhase, ScenarioRequest } from '../types.js';
 import type { InvariantContext } from '../invariants.js';
+import type { DetectorInput } from '../../detect/detector.js';
+import { SocketView } from '../../detect/socket-view.js';
 import { RunAborted, type RunContext } from './context.js';
 import type { RunEvidence } from './evidence.js';
 import { invariantContext } from './invariant-context.js';
@@ -31,6 +33,8 @@ export interface Driven {
   completed: boolean;
   /** A bug or environment error that ended the drive early (an abort is not one). */
   error?: unknown;
+  /** The process runtime's socket view: what each agent connected to, and what it was allowed to. */
+  sockets?: DetectorInput['sockets'];
 }
 
 /**
@@ -90,6 +94,7 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
   const live = new LiveFigures();
   const applied: AppliedFault[] = [];
   let driver: LoadDriver | undefined;
+  let view: SocketView | undefined;
   try {
     const first = scenario.phases[0];
     if (scenario.load && first) {
@@ -123,6 +128,12 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
       });
     }
 
+    const watch = socketView(ctx, started, () => (driver ? driver.elapsedMs() : 0));
+    if (watch) {
+      view = watch.view;
+      driven.sockets = watch.sockets;
+      view.start();
+    }
     // Phase boundaries are kept against one clock so they do not drift.
     const runStart = ctx.clock();
     if (scenario.warmupMs === 0 || !driver) options.onFirstRequest?.(runStart);
@@ -166,10 +177,27 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
     if (isConfigError(err)) throw err;
     if (!aborted) driven.error = err;
   } finally {
+    if (view && driven.sockets) driven.sockets.observations = view.stop();
     if (driver) driven.load = await driver.stop().catch(() => undefined);
     await removeFaults(backend.client, applied).catch(() => undefined);
   }
   return driven;
+}
+
+/**
+ * The socket view of a process-runtime team: each agent's process group, and the addresses it may
+ * connect to (the listen addresses of its declared edges' proxies). None for containers (their
+ * network isolation is the runtime's business) or where /proc cannot be read.
+ */
+function socketView(ctx: RunContext, started: Started, now: () => number): { view: SocketView; sockets: NonNullable<Driven['sockets']> } | undefined {
+  if ((ctx.options.runtime ?? ctx.scenario.runtime) === 'containers') return undefined;
+  const agents = [...started.team.agents.values()];
+  const view = new SocketView(agents.map((a) => ({ name: a.name, pgid: a.pid, port: a.port })), now);
+  if (!view.available) return undefined;
+  const allowed = new Map<string, Set<string>>(agents.map((a) => [a.name, new Set<string>()]));
+  for (const p of started.team.proxies.values()) allowed.get(p.edge.from)?.add(p.listen);
+  const peers = new Map(agents.map((a) => [`${a.host}:${a.port}`, a.name]));
+  return { view, sockets: { observations: [], allowed, peers } };
 }
 
 const STATUS_RANK: Record<CheckStatus, number> = { fail: 4, invalid: 3, warn: 2, pass: 1, skipped: 0 };

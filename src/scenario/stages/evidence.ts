@@ -28,6 +28,8 @@ export interface RunEvidence {
   history(keyOf: HistoryKeyOf): History['events'];
   /** Completion events of the main driver, in completion order (tail attribution). */
   completions(): Iterable<RunEvent>;
+  /** Invoke events of every driver (warm-up included), in start order (detectors: the entry's inbound traces). */
+  invocations(): Iterable<RunEvent>;
   /** Releases what the evidence holds (a file, a database). */
   close(): Promise<void>;
 }
@@ -57,6 +59,10 @@ export class MemoryEvidence implements RunEvidence {
 
   *completions(): Iterable<RunEvent> {
     for (const e of this.events) if (e.driver === 'main' && e.type !== 'invoke') yield e;
+  }
+
+  *invocations(): Iterable<RunEvent> {
+    for (const e of this.events) if (e.type === 'invoke') yield e;
   }
 
   async close(): Promise<void> {

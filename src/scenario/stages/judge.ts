@@ -13,6 +13,7 @@ import type { Collected } from './collect.js';
 import type { RunContext } from './context.js';
 import type { Driven } from './drive.js';
 import type { RunEvidence } from './evidence.js';
+import { detectorChecker } from './detectors.js';
 import { invariantContext } from './invariant-context.js';
 
 /** Everything a checker may read. */
@@ -105,7 +106,7 @@ export const invariantChecker: Checker = {
 
 /** The checkers of a scenario run, in report order. */
 export function defaultCheckers(): Checker[] {
-  return [budgetChecker, tailChecker, invariantChecker];
+  return [budgetChecker, tailChecker, invariantChecker, detectorChecker()];
 }
 
 /** Runs every checker and merges their outputs. */

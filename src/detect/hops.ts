@@ -1,0 +1,95 @@
+/**
+ * The hop view detectors work on: every request an edge's proxy saw, with the caller and callee
+ * split out, the W3C trace context parsed, the time on the run's load clock, and the phase it fell
+ * in. Built from the HTTP-aware proxies' records (`src/chaos/http/records.ts`); our own duplicate
+ * deliveries (`copyOf`) are kept but flagged, since they are not the caller's doing.
+ */
+import type { EdgeRecord } from '../chaos/http/records.js';
+
+/** One request through an edge. */
+export interface Hop {
+  edge: string;
+  from: string;
+  to: string;
+  /** The trace id of the request's `traceparent`, or null when it had none (or a malformed one). */
+  traceId: string | null;
+  /** The parent span id of the request's `traceparent`. */
+  spanId: string | null;
+  /** Milliseconds on the load driver's clock (0 = the first phase's start); may be negative (warm-up). */
+  tMs: number;
+  latencyMs: number;
+  method: string;
+  path: string;
+  jsonrpcMethod: string | null;
+  idempotencyKey: string | null;
+  /** A hash of the request body, when the proxy recorded one. */
+  bodyHash: string | null;
+  /** The MCP tool name of a `tools/call`, when the proxy recorded one. */
+  tool: string | null;
+  status: number | null;
+  /** True for a copy our own `duplicate` toxic delivered. */
+  ourCopy: boolean;
+  /** The phase the hop started in, or `warmup` before the first. */
+  phase: string;
+  /** The proxy's request id (for reports). */
+  requestId: string;
+}
+
+/** A phase on the load driver's clock. */
+export interface PhaseSpan {
+  name: string;
+  startMs: number;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}/;
+
+/** The trace id and parent span id of a `traceparent` value (W3C; the all-zero ids are invalid). */
+export function parseTraceparent(value: string | null | undefined): { traceId: string | null; spanId: string | null } {
+  const m = value ? TRACEPARENT.exec(value.trim().toLowerCase()) : null;
+  if (!m || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return { traceId: null, spanId: null };
+  return { traceId: m[1]!, spanId: m[2]! };
+}
+
+/** The phase of a time on the load clock: the last phase started at or before it. */
+export function phaseAt(phases: readonly PhaseSpan[], tMs: number): string {
+  let name = 'warmup';
+  for (const p of phases) if (p.startMs <= tMs) name = p.name;
+  return name;
+}
+
+/**
+ * Hops from every edge's records. `loadStartIso` is the load driver's start (its clock's zero), so
+ * hops and the phases share one clock.
+ */
+export function hopsFromRecords(records: ReadonlyMap<string, readonly EdgeRecord[]>, phases: readonly PhaseSpan[], loadStartIso: string | undefined): Hop[] {
+  const zero = loadStartIso ? Date.parse(loadStartIso) : 0;
+  const hops: Hop[] = [];
+  for (const [edge, list] of records) {
+    const [from = edge, to = edge] = edge.split('->');
+    for (const r of list) {
+      const tMs = Date.parse(r.time) - zero;
+      const { traceId, spanId } = parseTraceparent(r.traceparent);
+      const extra = r as EdgeRecord & { bodyHash?: string | null; tool?: string | null };
+      hops.push({
+        edge,
+        from,
+        to,
+        traceId,
+        spanId,
+        tMs,
+        latencyMs: r.latencyMs,
+        method: r.method,
+        path: r.path,
+        jsonrpcMethod: r.jsonrpcMethod,
+        idempotencyKey: r.idempotencyKey ?? null,
+        bodyHash: extra.bodyHash ?? null,
+        tool: extra.tool ?? null,
+        status: r.status,
+        ourCopy: r.copyOf !== undefined,
+        phase: phaseAt(phases, tMs),
+        requestId: r.requestId,
+      });
+    }
+  }
+  return hops.sort((a, b) => a.tMs - b.tMs);
+}

@@ -1,0 +1,150 @@
+/**
+ * The process runtime's socket view: which TCP peers each agent's processes are connected to, read
+ * from /proc (Linux) by sampling while the run goes on. It sees every client library, including
+ * the ones that ignore HTTP_PROXY (Node 20's `fetch` does), because it looks at the sockets the
+ * processes hold, not at what they were told. It cannot see a connection opened and closed between
+ * two samples (short-lived, non-keep-alive calls can be missed; the interval is the resolution),
+ * nor processes outside the agent's process group. On a system without /proc it reports nothing
+ * and says so.
+ */
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import type { SocketObservation } from './detector.js';
+
+/** A TCP connection: local and remote `host:port`. */
+interface Conn {
+  local: string;
+  remote: string;
+}
+
+/** `0100007F:1F90` (little-endian IPv4 in hex) or the IPv6 form → `127.0.0.1:8080` / `[::1]:8080`. */
+export function decodeProcAddress(hex: string): string {
+  const [addr = '', portHex = '0'] = hex.toLowerCase().split(':');
+  const port = parseInt(portHex, 16);
+  if (addr.length === 8) {
+    const b = addr.match(/../g)!.map((x) => parseInt(x, 16)).reverse();
+    return `${b.join('.')}:${port}`;
+  }
+  // IPv6: four little-endian 32-bit words.
+  const words = addr.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => w.match(/../g)!.reverse());
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(`${bytes[i]}${bytes[i + 1]}`.replace(/^0+(?=.)/, ''));
+  const text = groups.join(':');
+  if (text === '0:0:0:0:0:ffff:7f00:1' || /^0:0:0:0:0:ffff:/.test(text)) {
+    const v4 = bytes.slice(12).map((x) => parseInt(x!, 16));
+    return `${v4.join('.')}:${port}`;
+  }
+  return `[${text === '0:0:0:0:0:0:0:1' ? '::1' : text}]:${port}`;
+}
+
+/** Established TCP connections by socket inode, from /proc/net/tcp{,6}. */
+function tcpTable(): Map<string, Conn> {
+  const table = new Map<string, Conn>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local, f[2] remote, f[3] state (01 = ESTABLISHED), f[9] inode.
+      if (f.length < 10 || f[3] !== '01') continue;
+      table.set(f[9]!, { local: decodeProcAddress(f[1]!), remote: decodeProcAddress(f[2]!) });
+    }
+  }
+  return table;
+}
+
+/** The pids of each of the given process groups (one pass over /proc). */
+function groupMembers(pgids: ReadonlySet<number>): Map<number, number[]> {
+  const members = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      // Fields after the command (which may hold spaces) start after the last ')'.
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgids.has(pgid)) members.set(pgid, [...(members.get(pgid) ?? []), Number(name)]);
+    } catch {
+      /* gone */
+    }
+  }
+  return members;
+}
+
+function socketInodes(pid: number): string[] {
+  const inodes: string[] = [];
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.push(m[1]!);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return inodes;
+}
+
+/** One agent to watch: its process group and the port it listens on (its own server side). */
+export interface WatchedAgent {
+  name: string;
+  pgid: number;
+  port: number;
+}
+
+/** Samples the outbound connections of agents' process groups. */
+export class SocketView {
+  private readonly seen = new Map<string, SocketObservation>();
+  private timer: NodeJS.Timeout | null = null;
+  /** False where /proc cannot be read: nothing is observed, and the detector says it could not judge. */
+  readonly available = existsSync('/proc/net/tcp');
+
+  constructor(
+    private readonly agents: readonly WatchedAgent[],
+    private readonly now: () => number,
+  ) {}
+
+  /** One sample now. */
+  sample(): void {
+    if (!this.available) return;
+    const table = tcpTable();
+    const t = this.now();
+    const members = groupMembers(new Set(this.agents.map((a) => a.pgid)));
+    for (const agent of this.agents) {
+      for (const pid of members.get(agent.pgid) ?? []) {
+        for (const inode of socketInodes(pid)) {
+          const c = table.get(inode);
+          // The agent's own server side (a caller connected to it) is not its outbound call.
+          if (!c || c.local.endsWith(`:${agent.port}`)) continue;
+          const key = `${agent.name} ${c.remote}`;
+          const o = this.seen.get(key);
+          if (o) o.count++;
+          else this.seen.set(key, { agent: agent.name, remote: c.remote, firstMs: t, count: 1 });
+        }
+      }
+    }
+  }
+
+  /** Samples every `intervalMs` until {@link stop}. */
+  start(intervalMs = 200): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops sampling (after one last sample) and returns what was seen. */
+  stop(): SocketObservation[] {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.sample();
+    return [...this.seen.values()];
+  }
+}
