@@ -408,7 +408,8 @@ function phasesSection(report: RunReport, maxRows: number): string {
       { head: 'Phase' },
       { head: 'Start', num: true },
       { head: 'Duration', num: true },
-      { head: 'Requests', num: true },
+      // With workflows, a phase's figures are the workflows' (start to terminal outcome).
+      { head: report.workflows ? 'Workflows' : 'Requests', num: true },
       { head: 'Errors', num: true },
       { head: 'Timeouts', num: true },
       { head: 'Error rate', num: true },

@@ -73,6 +73,8 @@ function headlineSection(report: RunReport, level: number): string[] {
     report.seed !== undefined ? `seed ${code(report.seed)}` : '',
   ].filter(Boolean);
   out.push('', meta.join(' · '));
+  if (report.replay?.of) out.push('', `${report.replay.of.reproduced ? '🔁' : '⚠️'} Replay of ${code(report.replay.of.journal)}: ${md(report.replay.of.message)}`);
+  if (report.replay?.command) out.push('', `Replay this run: ${code(report.replay.command)}`);
   return out;
 }
 
@@ -99,7 +101,8 @@ function phasesSection(report: RunReport, maxRows: number, sub: string): string[
         ['Phase', 'l'],
         ['Start', 'r'],
         ['Duration', 'r'],
-        ['Requests', 'r'],
+        // With workflows, a phase's figures are the workflows' (start to terminal outcome).
+        [report.workflows ? 'Workflows' : 'Requests', 'r'],
         ['Errors', 'r'],
         ['Timeouts', 'r'],
         ['Error rate', 'r'],

@@ -95,6 +95,14 @@ describe('workflow outcomes in every report', () => {
     }
   });
 
+  it('names the phase figures workflows when the load drove workflows, requests otherwise', () => {
+    const phasesOf = (html: string) => html.slice(html.indexOf('<h2>Phases</h2>'), html.indexOf('<h2>Edges</h2>'));
+    expect(phasesOf(renderHtml(r))).toContain('<th class="num">Workflows</th>');
+    expect(phasesOf(renderHtml(passingReport()))).toContain('<th class="num">Requests</th>');
+    expect(renderMarkdown(r)).toContain('| Phase | Start | Duration | Workflows | Errors |');
+    expect(renderMarkdown(passingReport())).toContain('| Phase | Start | Duration | Requests | Errors |');
+  });
+
   it('HTML: no workflow section and the old chart titles without workflows', () => {
     const html = renderHtml(passingReport());
     expect(html).not.toContain('Workflow outcomes');
