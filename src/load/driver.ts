@@ -54,6 +54,7 @@ import { WeightedMix } from '../workflow/mix.js';
 import { DEFAULT_FOLLOW, type FollowOptions } from '../workflow/protocol.js';
 import { runWorkflow, WorkflowRun, type WorkflowHost, type WorkflowSink } from '../workflow/run.js';
 import { http1HeadText, http1RequestBytes, Transports } from '../workflow/transport.js';
+import { MAX_TIMER_MS, sleepLong } from '../long-timer.js';
 
 export type { WorkflowSpec, StepSpec } from '../workflow/compile.js';
 export type { FollowOptions, A2aFollowOptions } from '../workflow/protocol.js';
@@ -702,7 +703,8 @@ class OpenModelDriver extends BaseDriver {
     // Timers fire no earlier than asked and up to ~1 ms late, hence EARLY_MS. Spinning on
     // setImmediate would be more punctual still, but burns a core at ≥ 1,000 req/s, which harms the
     // measurement more than a fraction of a millisecond of send jitter.
-    this.timer = setTimeout(this.tick, Math.max(1, Math.floor(delay)));
+    // Capped at Node's timer limit (a very low rate): the tick re-checks the clock and waits again.
+    this.timer = setTimeout(this.tick, Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(delay))));
   };
 
   private dispatch(intendedMs: number, nowMs: number): void {
@@ -1080,17 +1082,8 @@ export async function runLoad(options: Omit<LoadDriverOptions, 'phase' | 'phaseD
   }
   const driver = createLoadDriver({ ...options, phase: first.name, phaseDurationMs: first.durationMs, ...(first.rate !== undefined ? { rate: first.rate } : {}) });
   await driver.start();
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      if (options.signal?.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      options.signal?.addEventListener('abort', done, { once: true });
-    });
+  // Any length: phases longer than Node's timer limit (about 596 h) are waited in chunks.
+  const sleep = (ms: number): Promise<void> => sleepLong(ms, options.signal);
   // Phase boundaries are kept against the clock, not summed sleeps, so they do not drift.
   let boundary = first.durationMs;
   await sleep(boundary - driver.elapsedMs());

@@ -3,7 +3,8 @@
  * `<number><unit>` parts with units `ms`, `s`, `m`, `h` (`500ms`, `2s`, `1m30s`, `1.5s`).
  */
 import { AgentcheckError } from '../errors.js';
-import { describeValue } from './validate-issue.js';
+import { MAX_TIMER_MS } from '../long-timer.js';
+import { describeValue, type FieldPath } from './validate-issue.js';
 
 /** The regular expression a duration string must match (anchored, whitespace around allowed). */
 export const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h)\\s*)+$';
@@ -54,4 +55,30 @@ export function formatDuration(ms: number): string {
   }
   if (rest > 0 || parts.length === 0) parts.push(`${rest}ms`);
   return parts.join('');
+}
+
+/**
+ * The longest a phase, the warm-up or the load may last: a year. agentcheck waits for these in
+ * chunks, so they may exceed Node's timer limit (a 600 h soak works).
+ */
+export const MAX_LONG_DURATION_MS = 365 * 24 * 3_600_000;
+
+/** Durations agentcheck waits for itself (chunked); every other one becomes a single timer or socket timeout. */
+function isLongDuration(path: FieldPath): boolean {
+  return (path.length === 3 && path[0] === 'phases' && path[2] === 'duration') || (path.length === 1 && path[0] === 'warmup') || (path.length === 2 && path[0] === 'load' && path[1] === 'duration');
+}
+
+/**
+ * What is wrong with the length of a valid duration at `path`, or undefined: above a year for a
+ * phase, the warm-up or the load; above Node's timer limit (2^31 − 1 ms, about 596 h) for
+ * timeouts and intervals, which would otherwise fire after 1 ms.
+ */
+export function durationLimitProblem(value: unknown, path: FieldPath): string | undefined {
+  const ms = tryParseDuration(value);
+  if (ms === undefined) return undefined;
+  if (isLongDuration(path)) {
+    return ms > MAX_LONG_DURATION_MS ? `got ${describeValue(value)}, expected at most ${formatDuration(MAX_LONG_DURATION_MS)}` : undefined;
+  }
+  if (ms <= MAX_TIMER_MS) return undefined;
+  return `got ${describeValue(value)}, expected at most ${formatDuration(MAX_TIMER_MS)} (Node's timer limit, 2^31 − 1 ms; a longer timer would fire at once)`;
 }

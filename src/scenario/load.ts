@@ -23,8 +23,9 @@ import type {
 } from './types.js';
 import { decodeScenarioBytes } from './text-encoding.js';
 import { formatPath, type ValidationIssue } from './validate-issue.js';
-import { defaultToxicCatalogue, type SemanticOptions, type ToxicCatalogue } from './validate-semantics.js';
+import { DEFAULT_LOAD_RATE, defaultToxicCatalogue, type SemanticOptions, type ToxicCatalogue } from './validate-semantics.js';
 import { defaultSemanticOptions, validateScenarioValue } from './validate.js';
+import { loadRequestsOf, loadWorkflowsOf } from '../workflow/scenario.js';
 import { locate, parseScenarioSource } from './yaml-source.js';
 
 /** One located problem in a scenario file. */
@@ -229,7 +230,7 @@ function sortIssues(issues: ScenarioIssue[]): ScenarioIssue[] {
 // From a validated input to the model.
 
 const READINESS_TIMEOUT_MS = 10_000;
-const LOAD_RATE = 20;
+const LOAD_RATE = DEFAULT_LOAD_RATE;
 const LOAD_CONNECTIONS = 10;
 const LOAD_TIMEOUT_MS = 2_000;
 // A scenario's generator shares the machine with every agent it starts, so short scheduling
@@ -316,6 +317,7 @@ export function toScenario(
       typeof s === 'string' ? { name: s, budget: s } : { name: s.name ?? s.budget, budget: s.budget, ...(s.phases ? { phases: [...s.phases] } : {}) },
     ),
     invariants: (input.invariants ?? []).map((inv) => invariantOf(inv, source.baseDir)),
+    detectors: input.detectors ?? {},
     totalDurationMs,
     source: { baseDir: source.baseDir, ...(source.file !== undefined ? { file: source.file } : {}) },
   };
@@ -334,13 +336,8 @@ export function toScenario(
       timeoutMs: l.timeout !== undefined ? parseDuration(l.timeout, 'load.timeout') : LOAD_TIMEOUT_MS,
       lateToleranceMs: l.late_tolerance !== undefined ? parseDuration(l.late_tolerance, 'load.late_tolerance') : LOAD_LATE_TOLERANCE_MS,
       maxLateFraction: l.max_late ?? LOAD_MAX_LATE,
-      requests: l.requests.map((r) => ({
-        name: r.name ?? `${r.method} ${r.path}`,
-        method: r.method,
-        path: r.path,
-        headers: { ...(r.headers ?? {}) },
-        ...(r.body !== undefined ? { body: r.body } : {}),
-      })),
+      requests: loadRequestsOf(l),
+      ...loadWorkflowsOf(l),
     };
   }
   return scenario;

@@ -4,8 +4,12 @@
  * exclusiveMinimum, oneOf, anyOf, $ref to #/$defs). It exists, instead of a general validator,
  * to report every problem with its field path and a message that says what was expected.
  */
+import { durationLimitProblem } from './duration.js';
 import { scenarioSchema, type JsonType, type SchemaNode } from './schema.js';
 import { describeValue, didYouMean, type FieldPath, type ValidationIssue } from './validate-issue.js';
+
+/** Durations are refused above the length agentcheck can wait for (see duration.ts). */
+const DURATION_REF = '#/$defs/duration';
 
 const TYPE_WORDS: Record<JsonType, string> = {
   string: 'a string',
@@ -80,6 +84,13 @@ class SchemaValidator {
   }
 
   check(node: SchemaNode, value: unknown, path: FieldPath, out: ValidationIssue[]): void {
+    if (node.$ref === DURATION_REF) {
+      const problem = durationLimitProblem(value, path);
+      if (problem !== undefined) {
+        out.push({ path, message: problem });
+        return;
+      }
+    }
     const n = this.resolve(node);
     const alts = n.oneOf ?? n.anyOf;
     if (alts !== undefined) {

@@ -7,7 +7,10 @@
 import { splitCommandLine } from './command-line.js';
 import { tryParseDuration } from './duration.js';
 import { MESSAGE_TOXIC_TYPES, TCP_TOXIC_TYPES, TEMPLATE_PLACEHOLDERS } from './schema.js';
+import { RESERVED_EDGE_ENV, RUNTIME_ENV } from './reserved-env.js';
+import { attributeRangeProblem } from './validate-attribute-ranges.js';
 import { describeValue, didYouMean, type FieldPath, type ValidationIssue } from './validate-issue.js';
+import { parsePath } from '../workflow/path.js';
 
 /** Which toxic types exist and which of them are message-level (need an http edge). */
 export interface ToxicCatalogue {
@@ -43,7 +46,21 @@ export interface SemanticOptions {
 export interface BudgetCheckContext {
   phases: string[];
   edges: string[];
+  /** The open-model load of each phase, when known: how many events a budget can get there. */
+  phaseLoad?: PhaseLoad[];
+  /** The phases the slo entry limits the budget to (its `phases`), when given. */
+  scope?: string[];
 }
+
+/** How much load one phase gets: `rate` events per second for `seconds`. */
+export interface PhaseLoad {
+  name: string;
+  rate: number;
+  seconds: number;
+}
+
+/** `load.rate` when the scenario does not set it. */
+export const DEFAULT_LOAD_RATE = 20;
 
 /** A budget expression's problem: the message and the character offset in the expression. */
 export interface BudgetProblem {
@@ -101,6 +118,11 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
         out.push({ path: at('port'), message: `duplicate port ${agent.port} (also agents[${first}]), expected a distinct port or "auto"` });
       } else ports.set(agent.port, i);
     }
+    if (isObj(agent.env)) {
+      for (const name of Object.keys(agent.env)) {
+        if (Object.hasOwn(RUNTIME_ENV, name)) out.push({ path: at('env', name), message: `got ${name}, but ${RUNTIME_ENV[name]}, expected other names`, at: 'key' });
+      }
+    }
     if (isObj(agent.readiness) && agent.readiness.http !== undefined && agent.readiness.tcp !== undefined) {
       out.push({ path: at('readiness', 'tcp'), message: 'got both http and tcp, expected only one of them', at: 'key' });
     }
@@ -128,6 +150,9 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       out.push({ path: ['edges', i], message: `duplicate edge "${id}" (also edges[${first.index}]), expected one edge per caller and callee` });
     } else edges.set(id, { index: i, protocol: edge.protocol === 'tcp' ? 'tcp' : 'http' });
     const env = str(edge.env);
+    if (env !== undefined && Object.hasOwn(RESERVED_EDGE_ENV, env)) {
+      out.push({ path: ['edges', i, 'env'], message: `got "${env}", which the edge would replace with the proxy URL in "${from}"'s environment, but ${RESERVED_EDGE_ENV[env]}; expected a name of your own such as ${to.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_URL` });
+    }
     if (env !== undefined) {
       const key = `${from}\u0000${env}`;
       const firstEnv = callerEnv.get(key);
@@ -151,6 +176,9 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
     }
     if (tryParseDuration(phase.duration) === 0) {
       out.push({ path: ['phases', p, 'duration'], message: 'got 0, expected a duration > 0' });
+    } else if (typeof phase.duration === 'number' && phase.duration > 0 && phase.duration < 1000) {
+      // A phase of a few milliseconds cannot hold load or faults: almost always a missing unit.
+      out.push({ path: ['phases', p, 'duration'], message: `got ${phase.duration} — did you mean "${phase.duration}s"? bare numbers are milliseconds, expected a duration with a unit ("${phase.duration}s", or "${phase.duration}ms" if meant)` });
     }
     if (phase.load !== undefined && !hasLoad) {
       out.push({ path: ['phases', p, 'load'], message: 'got a load override but the scenario has no load section, expected a top-level load', at: 'key' });
@@ -219,6 +247,7 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       }
       checkPlaceholders(request.body, ['load', 'requests', r, 'body'], out);
     });
+    checkLoadWorkflows(doc.load, out);
   }
 
   // Chaos backend.
@@ -227,11 +256,16 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
   }
 
   // SLO budgets.
+  const phaseLoad = openModelLoad(doc);
   listOf(doc.slo).forEach((slo, s) => {
     const expression = typeof slo === 'string' ? slo : isObj(slo) ? str(slo.budget) : undefined;
     const exprPath: FieldPath = typeof slo === 'string' ? ['slo', s] : ['slo', s, 'budget'];
     if (expression !== undefined && expression.trim() !== '' && options.checkBudget) {
-      const problem = options.checkBudget(expression, { phases: [...phaseNames.keys()], edges: [...edges.keys()] });
+      const scope = isObj(slo) && Array.isArray(slo.phases) ? slo.phases.filter((p): p is string => typeof p === 'string') : undefined;
+      const context: BudgetCheckContext = { phases: [...phaseNames.keys()], edges: [...edges.keys()] };
+      if (phaseLoad !== undefined) context.phaseLoad = phaseLoad;
+      if (scope !== undefined) context.scope = scope;
+      const problem = options.checkBudget(expression, context);
       if (problem !== undefined) {
         out.push({ path: exprPath, message: problem.message, ...(problem.offset !== undefined ? { offset: problem.offset } : {}) });
       }
@@ -240,6 +274,16 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
   });
 
   // Invariants.
+  // Detectors: the cycles a loops detector may allow are declared edges.
+  if (isObj(doc.detectors) && isObj(doc.detectors.loops)) {
+    listOf(doc.detectors.loops.allow).forEach((edgeId, i) => {
+      if (typeof edgeId === 'string' && !edges.has(edgeId)) {
+        const known = [...edges.keys()];
+        out.push({ path: ['detectors', 'loops', 'allow', i], message: `unknown edge "${edgeId}"${didYouMean(edgeId, known)}, expected one of: ${known.join(', ') || '(no edges)'}` });
+      }
+    });
+  }
+
   const invariantNames = new Map<string, number>();
   listOf(doc.invariants).forEach((inv, i) => {
     if (!isObj(inv)) return;
@@ -287,6 +331,34 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
   return out;
 }
 
+/**
+ * Each phase's open-model load (rate × the part of the phase the load covers), for the budgets'
+ * sample-size check; undefined when it is not known: no load, the closed model (its rate is
+ * whatever the agents answer), or a phase or load shape the schema already reports.
+ */
+function openModelLoad(doc: Obj): PhaseLoad[] | undefined {
+  const load = doc.load;
+  if (!isObj(load) || (load.model !== undefined && load.model !== 'open')) return undefined;
+  const rate = load.rate === undefined ? DEFAULT_LOAD_RATE : load.rate;
+  if (typeof rate !== 'number' || !(rate > 0)) return undefined;
+  const loadMs = load.duration === undefined ? Infinity : tryParseDuration(load.duration);
+  if (loadMs === undefined) return undefined;
+  const out: PhaseLoad[] = [];
+  let startMs = 0;
+  for (const phase of listOf(doc.phases)) {
+    if (!isObj(phase)) return undefined;
+    const ms = tryParseDuration(phase.duration);
+    const name = str(phase.name);
+    if (ms === undefined || name === undefined) return undefined;
+    const override = isObj(phase.load) ? phase.load.rate : undefined;
+    const phaseRate = typeof override === 'number' && override > 0 ? override : rate;
+    const covered = Math.max(0, Math.min(startMs + ms, loadMs) - startMs);
+    out.push({ name, rate: phaseRate, seconds: covered / 1000 });
+    startMs += ms;
+  }
+  return out;
+}
+
 /** Attribute names and types against the catalogue, then the toxic's own check of the values. */
 function checkAttributes(
   fault: Obj,
@@ -312,7 +384,7 @@ function checkAttributes(
       });
       continue;
     }
-    const expected = toxics.checkAttribute?.(spec.type, value);
+    const expected = toxics.checkAttribute?.(spec.type, value) ?? attributeRangeProblem(type, name, value);
     if (expected !== undefined) {
       clean = false;
       out.push({ path: at('attributes', name), message: `got ${describeValue(value)}, expected ${expected}` });
@@ -337,21 +409,87 @@ function checkAttributes(
 }
 
 /** Reports `${name}` placeholders in any string inside `value` that the load driver does not know. */
-function checkPlaceholders(value: unknown, path: FieldPath, out: ValidationIssue[], depth = 0): void {
+function checkPlaceholders(value: unknown, path: FieldPath, out: ValidationIssue[], depth = 0, extracted: readonly string[] = []): void {
   if (depth > 32) return;
   if (typeof value === 'string') {
+    const valid = [...TEMPLATE_PLACEHOLDERS, ...extracted];
     for (const m of value.matchAll(PLACEHOLDER)) {
       const name = (m[1] ?? '').trim(); // the driver trims too
-      if (!TEMPLATE_PLACEHOLDERS.includes(name)) {
+      if (!valid.includes(name)) {
         out.push({
           path,
-          message: `unknown placeholder "\${${name}}"${didYouMean(name, TEMPLATE_PLACEHOLDERS).replace(/"(.*)"/, '"$${$1}"')}, expected one of: ${TEMPLATE_PLACEHOLDERS.map((p) => '${' + p + '}').join(', ')}`,
+          message: `unknown placeholder "\${${name}}"${didYouMean(name, valid).replace(/"(.*)"/, '"$${$1}"')}, expected one of: ${valid.map((p) => '${' + p + '}').join(', ')}${extracted.length === 0 && path.includes('steps') ? ' (a step may use the names earlier steps extract)' : ''}`,
         });
       }
     }
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkPlaceholders(v, [...path, i], out, depth + 1));
+    value.forEach((v, i) => checkPlaceholders(v, [...path, i], out, depth + 1, extracted));
   } else if (isObj(value)) {
-    for (const [k, v] of Object.entries(value)) checkPlaceholders(v, [...path, k], out, depth + 1);
+    for (const [k, v] of Object.entries(value)) checkPlaceholders(v, [...path, k], out, depth + 1, extracted);
   }
+}
+
+const EXTRACT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The workflows of a load section: something to drive (workflows or requests), unique workflow
+ * and step names, extract names and paths the driver can use, and placeholders that only name
+ * built-ins or values an earlier step of the same workflow extracts.
+ */
+function checkLoadWorkflows(load: Obj, out: ValidationIssue[]): void {
+  if (load.workflows === undefined && load.requests === undefined) {
+    out.push({ path: ['load', 'workflows'], message: 'missing, expected workflows or requests: the load needs something to send', at: 'parent' });
+  }
+  const names = new Map<string, string>();
+  const requests = listOf(load.requests);
+  requests.forEach((r, i) => {
+    if (!isObj(r)) return;
+    const name = str(r.name) ?? (requests.length === 1 ? 'default' : `request${i + 1}`);
+    names.set(name, `requests[${i}]`);
+  });
+  listOf(load.workflows).forEach((w, wi) => {
+    if (!isObj(w)) return;
+    const at = (...p: (string | number)[]): FieldPath => ['load', 'workflows', wi, ...p];
+    const name = str(w.name);
+    if (name !== undefined) {
+      const first = names.get(name);
+      if (first !== undefined) out.push({ path: at('name'), message: `duplicate workflow name "${name}" (also load.${first}), expected unique names` });
+      else names.set(name, `workflows[${wi}]`);
+    }
+    const extracted: string[] = [];
+    const stepNames = new Map<string, number>();
+    listOf(w.steps).forEach((step, si) => {
+      if (!isObj(step)) return;
+      const sat = (...p: (string | number)[]): FieldPath => at('steps', si, ...p);
+      const stepName = str(step.name) ?? `step${si + 1}`;
+      const first = stepNames.get(stepName);
+      if (first !== undefined) out.push({ path: sat('name'), message: `duplicate step name "${stepName}" (also steps[${first}]), expected unique names in a workflow` });
+      else stepNames.set(stepName, si);
+      checkPlaceholders(step.path, sat('path'), out, 0, extracted);
+      if (isObj(step.headers)) for (const [h, v] of Object.entries(step.headers)) checkPlaceholders(v, sat('headers', h), out, 0, extracted);
+      checkPlaceholders(step.body, sat('body'), out, 0, extracted);
+      const paths: Array<[unknown, FieldPath]> = [];
+      if (isObj(step.until)) paths.push([step.until.path, sat('until', 'path')]);
+      if ((step.interval !== undefined || step.timeout !== undefined) && step.until === undefined) {
+        out.push({ path: sat(step.interval !== undefined ? 'interval' : 'timeout'), message: 'applies to poll steps only, expected it with until', at: 'key' });
+      }
+      if (isObj(step.extract)) {
+        for (const [n, p] of Object.entries(step.extract)) {
+          if (!EXTRACT_NAME.test(n)) out.push({ path: sat('extract', n), message: `got "${n}", expected a name made of letters, digits and "_" (used as \${${n}})`, at: 'key' });
+          else if ((TEMPLATE_PLACEHOLDERS as readonly string[]).includes(n)) out.push({ path: sat('extract', n), message: `"${n}" is a built-in placeholder, expected another name`, at: 'key' });
+          paths.push([p, sat('extract', n)]);
+        }
+      }
+      for (const [p, where] of paths) {
+        if (typeof p !== 'string' || p === '') continue;
+        try {
+          parsePath(p);
+        } catch (e) {
+          out.push({ path: where, message: `${(e as Error).message.replace(/^cannot read the path '.*?' at/, 'cannot read the path at')}, expected a path such as result.id or result.items[0].id` });
+        }
+      }
+      // Names extracted here are usable from the next step on.
+      if (isObj(step.extract)) for (const n of Object.keys(step.extract)) if (EXTRACT_NAME.test(n) && !extracted.includes(n)) extracted.push(n);
+    });
+  });
 }

@@ -3,20 +3,13 @@
  * readiness probes. Every wait takes an AbortSignal and leaves no listener behind.
  */
 import net from 'node:net';
+import { sleepLong } from '../../long-timer.js';
 
-/** Sleeps `ms`, waking early (without throwing) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/**
+ * Sleeps `ms`, waking early (without throwing) when `signal` aborts. Any length: phases longer
+ * than Node's timer limit (about 596 h) are waited in chunks.
+ */
+export const sleep = sleepLong;
 
 /** `http://host:port`, with an IPv6 host in brackets. */
 export function httpBaseUrl(host: string, port: number): string {
