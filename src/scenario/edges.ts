@@ -2,13 +2,14 @@
  * Per-edge figures of a run from the embedded proxy's HTTP records and fault journal: hop latency
  * and errors per edge (as report rows and as `edge.<from>-><to>` series for budgets), how many
  * hops carried a `traceparent`, which faults fired, and how many duplicate deliveries really
- * happened (so an exactly-once check that saw none can say it was not exercised).
+ * happened (so an exactly-once check that saw none can say it was not exercised). The figures
+ * themselves are computed by {@link EdgeFigureBuilder}, which the evidence store uses too.
  */
 import { parseEdgeRecords, type EdgeRecord } from '../chaos/http/records.js';
 import { parseJournal, type JournalEntry } from '../chaos/journal.js';
-import { summarizeHistogram, createLatencyHistogram, recordMs } from '../load/histogram.js';
+import { EdgeFigureBuilder, type LoadClock } from '../evidence/edge-figures.js';
 import type { LoadResult } from '../load/driver.js';
-import { LatencyRecorder, type RecordedSeries } from '../load/recorder.js';
+import type { RecordedSeries } from '../load/recorder.js';
 import type { EdgeReport } from '../report/model.js';
 import type { ChaosBackend } from './chaos-backend.js';
 import type { StartedTeam } from './team.js';
@@ -16,7 +17,7 @@ import type { StartedTeam } from './team.js';
 /** What {@link collectEdges} found. */
 export interface CollectedEdges {
   reports: EdgeReport[];
-  /** `edge.<from>-><to>` series for budgets. */
+  /** `edge.<from>-><to>` (and `edge.<from>-><to>{method=<m>}` per JSON-RPC method) series for budgets. */
   series: Record<string, RecordedSeries>;
   /** Duplicate deliveries made by `duplicate` and retried work exposed by `commit_then_drop`; undefined without a journal. */
   duplicatesDelivered?: number;
@@ -35,11 +36,6 @@ async function fetchNdjson(url: string): Promise<string | undefined> {
   }
 }
 
-/** A hop is an error for the edge when the callee failed or the exchange did not complete. */
-function hopIsError(r: EdgeRecord): boolean {
-  return r.outcome !== 'complete' || r.status === null || r.status >= 500;
-}
-
 /**
  * Reads every edge's records and journal from the embedded backend (a real Toxiproxy has
  * neither: its edges are reported with counts unknown). `drained`: the journal already read
@@ -51,7 +47,7 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
   const records = new Map<string, EdgeRecord[]>();
   const journal: JournalEntry[] = [];
   let duplicatesDelivered: number | undefined = backend.embedded ? 0 : undefined;
-  const loadStart = load ? Date.parse(load.startedAt) : undefined;
+  const clock: LoadClock | undefined = load ? { startEpochMs: Date.parse(load.startedAt), schedule: load.schedule, durationMs: load.durationMs } : undefined;
 
   for (const [edgeId, proxy] of team.proxies) {
     const base = `${backend.url}/proxies/${encodeURIComponent(proxy.proxyName)}`;
@@ -62,48 +58,18 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
     records.set(edgeId, recs);
     journal.push(...entries);
 
-    const faultsFired: Record<string, number> = {};
-    for (const e of entries) {
-      if (!e.fired) continue;
-      faultsFired[e.type] = (faultsFired[e.type] ?? 0) + 1;
-      if (duplicatesDelivered !== undefined && e.type === 'duplicate') {
-        const copies = /^duplicate:(\d+)/.exec(e.outcome);
-        duplicatesDelivered += copies ? Number(copies[1]) : 1;
-      }
-      // A lost response makes the caller retry work that was done: a duplicate delivery too.
-      if (duplicatesDelivered !== undefined && e.type === 'commit_then_drop') duplicatesDelivered += 1;
+    const figures = new EdgeFigureBuilder(edgeId, proxy.edge.protocol, clock);
+    for (const e of entries) if (e.fired) figures.addFiredDecision(e.type, e.outcome);
+    // In start order, as the evidence store streams them (the recorders then stay small).
+    const originals = recs.filter((r) => r.copyOf === undefined).map((r) => ({ r, start: Date.parse(r.time) }));
+    originals.sort((a, b) => a.start - b.start);
+    for (const { r, start } of originals) {
+      figures.addHop({ startEpochMs: start, latencyMs: r.latencyMs, status: r.status, outcome: r.outcome, traced: !!r.traceparent, jsonrpcMethod: r.jsonrpcMethod });
     }
-
-    const hist = createLatencyHistogram();
-    let errors = 0;
-    let traced = 0;
-    const originals = recs.filter((r) => r.copyOf === undefined);
-    for (const r of originals) {
-      recordMs(hist, r.latencyMs);
-      if (hopIsError(r)) errors++;
-      if (r.traceparent) traced++;
-    }
-    reports.push({
-      edge: edgeId,
-      protocol: proxy.edge.protocol,
-      requests: originals.length,
-      errors,
-      latency: originals.length > 0 ? summarizeHistogram(hist) : null,
-      traceparentPropagated: originals.length > 0 ? traced / originals.length : null,
-      faultsFired,
-    });
-
-    if (load && loadStart !== undefined && originals.length > 0) {
-      const recorder = new LatencyRecorder({ name: `edge.${edgeId}` });
-      for (const mark of load.schedule) recorder.beginPhase(mark.name, mark.startMs, mark.plannedDurationMs);
-      for (const r of originals) {
-        const t = Date.parse(r.time) - loadStart;
-        // Hops before the first phase (warm-up) are not part of any phase.
-        if (t < 0) continue;
-        recorder.record(t, r.latencyMs, hopIsError(r) ? 'error' : 'ok');
-      }
-      series[`edge.${edgeId}`] = recorder.finish(load.durationMs);
-    }
+    const built = figures.build();
+    reports.push(built.report);
+    Object.assign(series, built.series);
+    if (duplicatesDelivered !== undefined) duplicatesDelivered += built.duplicatesDelivered;
   }
   return { reports, series, records, journal, ...(duplicatesDelivered !== undefined ? { duplicatesDelivered } : {}) };
 }
