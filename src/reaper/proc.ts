@@ -16,14 +16,19 @@ export interface ProcessIdentity {
   host: string;
 }
 
+/** Field 22 (start time) of a `/proc/<pid>/stat` line, or undefined when the line is too short. */
+export function startTimeFromStat(stat: string): string | undefined {
+  // The command name (field 2) is in parentheses and may itself contain spaces and ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state), so field 22 is fields[19].
+  const start = fields[19];
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+}
+
 /** The start time of `pid` from `/proc/<pid>/stat`, or undefined when the process (or /proc) does not exist. */
 export function processStartTime(pid: number): string | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may itself contain spaces and ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); start time is field 22.
-    return fields[19];
+    return startTimeFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
