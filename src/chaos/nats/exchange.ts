@@ -210,7 +210,12 @@ export class NatsFlow implements LinkSink {
     return { frame, requestId, ack, ackKind: null, record, ackedSubject: frame.subject, headers };
   }
 
-  /** Runs every toxic's decision on `message`; null when none fired. */
+  /**
+   * Runs every toxic's decision on `message`; null when none fired. Only messages that pass a
+   * toxic's filters are decided and journaled (fired or not): a broker carries far more messages
+   * than an HTTP edge carries requests, and "no-match" lines would crowd the decisions out of
+   * the bounded journal. The per-subject records count every message.
+   */
   private decide(message: Message, active: readonly ActiveNatsToxic[]): Plan | null {
     const { frame } = message;
     let identity: NatsIdentity | null = null;
@@ -221,15 +226,17 @@ export class NatsFlow implements LinkSink {
       stream: message.ack?.stream ?? null,
       consumer: message.ack?.consumer ?? null,
     });
+    let own: NatsMessageFacts | null = null;
     let plan: Plan | null = null;
     let preemptedBy: string | null = null;
     for (const t of active) {
       const { compiled, toxic } = t;
       const forAcks = compiled.candidates !== 'messages';
       if (forAcks && (this.direction !== 'publish' || message.ackKind === null || !(compiled.candidates as ReadonlySet<AckKind>).has(message.ackKind))) continue;
+      if (!compiled.match(forAcks ? facts(message.ackedSubject) : (own ??= facts(frame.subject)))) continue;
       identity ??= messageIdentity(this.direction, frame.subject, message.ack, headerOf(message.headers(), 'Nats-Msg-Id'), headerOf(message.headers(), 'traceparent'));
       const key = { identity: identity.key, ...(identity.attempt !== undefined ? { attempt: identity.attempt } : {}), position: message.requestId };
-      const d = t.decider.decide(key, compiled.match(facts(forAcks ? message.ackedSubject : frame.subject)), compiled.decision, toxic.toxicity);
+      const d = t.decider.decide(key, true, compiled.decision, toxic.toxicity);
       if (!d.fired) {
         this.journal(message, t, identity, d, false, d.reason ?? 'no-match', null);
         continue;

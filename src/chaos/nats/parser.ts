@@ -84,8 +84,6 @@ const MESSAGE_OPS: Record<NatsDirection, ReadonlySet<string>> = {
   deliver: new Set(['MSG', 'HMSG']),
 };
 
-const DIGITS = /^\d{1,10}$/;
-
 type Step =
   | { frame: NatsFrame; end: number }
   | { need: number } // incomplete: total bytes needed from the frame start, 0 = until a line ends
@@ -177,17 +175,17 @@ export class NatsParser {
     }
     if (lf - pos > this.maxLine) return { error: `control line over ${this.maxLine} bytes` };
     const lineEnd = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf;
-    const line = buf.toString('utf8', pos, lineEnd);
-    const sep = line.search(/[ \t]/);
-    const op = (sep < 0 ? line : line.slice(0, sep)).toUpperCase();
-    const args = sep < 0 ? '' : line.slice(sep + 1).replace(/^[ \t]+/, '');
+    // Hot path: tokens are found by scanning bytes, and only the subject and reply are decoded.
+    const tokens = tokenize(buf, pos, lineEnd);
+    const op = tokens.length === 0 ? '' : opName(buf, tokens[0]!, tokens[1]!);
     if (CONTROL_OPS[this.direction].has(op)) {
+      const args = tokens.length > 2 ? buf.toString('utf8', tokens[2]!, lineEnd) : '';
       return { frame: { kind: 'control', op, args, raw: buf.subarray(pos, lf + 1) }, end: lf + 1 };
     }
     if (!MESSAGE_OPS[this.direction].has(op)) {
       return { error: op === '' ? 'empty control line' : `unknown operation '${op.slice(0, 16)}' for ${this.direction}` };
     }
-    const head = messageHead(op as NatsMessageOp, args.split(/[ \t]+/).filter((t) => t !== ''));
+    const head = messageHead(op as NatsMessageOp, buf, tokens);
     if ('error' in head) return head;
     if (head.total > this.maxPayload) return { error: `message of ${head.total} bytes over ${this.maxPayload}` };
     const bodyOffset = lf + 1 - pos;
@@ -212,6 +210,49 @@ export class NatsParser {
   }
 }
 
+const KNOWN_OPS = ['PUB', 'HPUB', 'MSG', 'HMSG', 'SUB', 'UNSUB', 'PING', 'PONG', 'INFO', 'CONNECT', '+OK', '-ERR'];
+
+/** The upper-cased operation name at buf[start, end): a shared constant for known ones (no allocation on the hot path). */
+function opName(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  outer: for (const op of KNOWN_OPS) {
+    if (op.length !== length) continue;
+    for (let i = 0; i < length; i++) {
+      const b = buf[start + i]!;
+      const upper = b >= 0x61 && b <= 0x7a ? b - 0x20 : b;
+      if (upper !== op.charCodeAt(i)) continue outer;
+    }
+    return op;
+  }
+  return buf.toString('latin1', start, end).toUpperCase();
+}
+
+// Control lines other than messages (CONNECT/INFO JSON) may have any number of spaces; only the
+// first few token boundaries matter, so a long JSON argument is not scanned token by token.
+const MAX_TOKENS = 7;
+
+/**
+ * Token boundaries of a control line as [start0, end0, start1, end1, …], separated by runs of
+ * spaces or tabs. Past {@link MAX_TOKENS} tokens the rest of the line is one last token (a message
+ * with that many arguments is an error the caller reports from the count).
+ */
+function tokenize(buf: Buffer, start: number, end: number): number[] {
+  const out: number[] = [];
+  let i = start;
+  while (i < end) {
+    while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
+    if (i >= end) break;
+    if (out.length === 2 * MAX_TOKENS) {
+      out.push(i, end);
+      break;
+    }
+    const s = i;
+    while (i < end && buf[i] !== 0x20 && buf[i] !== 0x09) i++;
+    out.push(s, i);
+  }
+  return out;
+}
+
 interface MessageHead {
   subject: string;
   sid: string | null;
@@ -220,21 +261,38 @@ interface MessageHead {
   total: number;
 }
 
+/** A decimal byte count (1 to 10 digits), or -1. */
+function count(buf: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 10) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /** Reads a message's arguments: `PUB subj [reply] n`, `HPUB subj [reply] h n`, `MSG subj sid [reply] n`, `HMSG subj sid [reply] h n`. */
-function messageHead(op: NatsMessageOp, tokens: string[]): MessageHead | { error: string } {
+function messageHead(op: NatsMessageOp, buf: Buffer, tokens: number[]): MessageHead | { error: string } {
   const withSid = op === 'MSG' || op === 'HMSG';
   const withHeaders = op === 'HPUB' || op === 'HMSG';
   const fixed = 1 + (withSid ? 1 : 0) + (withHeaders ? 2 : 1);
-  if (tokens.length !== fixed && tokens.length !== fixed + 1) return { error: `${op} takes ${fixed} or ${fixed + 1} arguments, got ${tokens.length}` };
-  const sizes = tokens.slice(withHeaders ? -2 : -1);
-  if (!sizes.every((s) => DIGITS.test(s))) return { error: `${op} byte count is not a number` };
-  const total = Number(sizes[sizes.length - 1]);
-  const headerBytes = withHeaders ? Number(sizes[0]) : 0;
+  const n = tokens.length / 2 - 1; // arguments after the operation
+  if (n !== fixed && n !== fixed + 1) return { error: `${op} takes ${fixed} or ${fixed + 1} arguments, got ${n}` };
+  const arg = (k: number, encoding: BufferEncoding) => buf.toString(encoding, tokens[2 + 2 * k]!, tokens[3 + 2 * k]!);
+  const last = 2 + 2 * (n - 1);
+  const total = count(buf, tokens[last]!, tokens[last + 1]!);
+  const headerBytes = withHeaders ? count(buf, tokens[last - 2]!, tokens[last - 1]!) : 0;
+  if (total < 0 || headerBytes < 0) return { error: `${op} byte count is not a number` };
   if (headerBytes > total) return { error: `${op} header bytes exceed total bytes` };
-  const subject = tokens[0]!;
-  const sid = withSid ? tokens[1]! : null;
-  const reply = tokens.length === fixed + 1 ? tokens[withSid ? 2 : 1]! : null;
-  return { subject, sid, reply, headerBytes, total };
+  return {
+    subject: arg(0, 'utf8'),
+    sid: withSid ? arg(1, 'latin1') : null,
+    reply: n === fixed + 1 ? arg(withSid ? 2 : 1, 'utf8') : null,
+    headerBytes,
+    total,
+  };
 }
 
 /** A message's header block: the status line's code (e.g. `100`, `503`), and its `Name: value` lines. */
