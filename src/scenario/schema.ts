@@ -62,10 +62,11 @@ export const MESSAGE_TOXIC_TYPES = [
 ] as const;
 
 /**
- * Placeholders the load driver expands in request paths, headers and bodies: `${uuid}` (fresh per
- * request, the same everywhere in it), `${seq}` (0, 1, 2, … in send order), `${phase}` (the current
- * phase). Every request also gets an Idempotency-Key (its uuid by default) and a W3C traceparent.
- * The list is the driver's own, so what validates is what runs.
+ * Placeholders the load driver expands in request paths, headers and bodies: `${uuid}` (the
+ * workflow's, the same in each of its steps), `${seq}` (0, 1, 2, … in arrival order), `${phase}`
+ * (the current phase), `${workflow}` (the workflow's name); a workflow's steps may also use the
+ * names earlier steps extract. Every request also gets an Idempotency-Key (the uuid by default)
+ * and a W3C traceparent. The list is the driver's own, so what validates is what runs.
  */
 export const TEMPLATE_PLACEHOLDERS: readonly string[] = TEMPLATE_VARIABLES;
 
@@ -270,6 +271,65 @@ const defs: Record<string, SchemaNode> = {
     },
     ['method', 'path'],
   ),
+  step: obj(
+    'One step of a workflow: a request, values to extract from its answer, and an optional poll condition (until). ' +
+      'Path, header values and body strings may hold placeholders: ' +
+      TEMPLATE_PLACEHOLDERS.map((p) => '${' + p + '}').join(', ') +
+      ', and every name an earlier step extracts (${taskId}).',
+    {
+      name: str('Step name: unique in its workflow; budgets scope to it with {step=NAME}. Default "step<N>".', {
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        'x-expected': 'a name made of letters, digits, ".", "_" and "-"',
+      }),
+      method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], description: 'HTTP method. Default GET, or POST with a body.' },
+      path: str('Request path (placeholders allowed).', { pattern: '^/', 'x-expected': 'a path starting with "/"' }),
+      headers: ref('stringMap', 'Request headers.'),
+      body: { description: 'Request body: sent as JSON (content-type application/json) unless it is a string; placeholders inside JSON strings are JSON-escaped.' },
+      extract: {
+        type: 'object',
+        description: 'Values to take from this step\'s JSON answer: name -> path, e.g. { taskId: result.id } (dot and bracket segments: result.items[0].id, result["a key"]).',
+        additionalProperties: { type: 'string', minLength: 1, 'x-expected': 'a path such as result.id' },
+      },
+      until: obj(
+        'Poll: resend this step until the value at path is one of in (compared as text).',
+        {
+          path: str('Where to look in the answer, e.g. result.status.state.', { minLength: 1 }),
+          in: { type: 'array', description: 'The values that end the polling.', items: { type: ['string', 'number', 'boolean', 'null'] }, minItems: 1, 'x-expected': 'a non-empty list of values' },
+        },
+        ['path', 'in'],
+      ),
+      interval: ref('duration', 'Poll: wait between resends. Default "100ms".'),
+      timeout: ref('duration', "Poll: give up (a timeout outcome) this long after the step started. Default: the workflow's timeout."),
+    },
+    ['path'],
+  ),
+  workflow: obj(
+    'A named workflow: its steps run in order for each arrival that picks it.',
+    {
+      name: str('Workflow name: unique; budgets scope to it with {workflow=NAME}.', {
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        'x-expected': 'a name made of letters, digits, ".", "_" and "-"',
+      }),
+      weight: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Share of arrivals: weight / sum of weights. Default 1.', 'x-expected': 'a number > 0' },
+      steps: list('The steps, in order.', ref('step'), 1),
+    },
+    ['name', 'steps'],
+  ),
+  follow: obj('Protocol-aware following of answers (on by default).', {
+    a2a: {
+      description: 'A2A tasks left submitted/working are polled (tasks/get, GetTask) to a terminal state; false judges the first answer only.',
+      anyOf: [
+        { type: 'boolean', const: false },
+        obj('How A2A tasks are followed.', {
+          poll_interval: ref('duration', 'First wait between polls; doubled after each up to max_interval. Default "100ms".'),
+          max_interval: ref('duration', 'Longest wait between polls. Default "1s".'),
+          input_required: { type: 'string', enum: ['error', 'ok'], default: 'error', description: 'A task that stops in input-required is an error (default) or ok.' },
+          auth_required: { type: 'string', enum: ['error', 'ok'], default: 'error', description: 'A task that stops in auth-required is an error (default) or ok.' },
+        }),
+      ],
+      'x-expected': 'false or a map with poll_interval, max_interval, input_required, auth_required',
+    },
+  }),
   load: obj(
     'The traffic agentcheck drives at the entry agent.',
     {
@@ -281,9 +341,12 @@ const defs: Record<string, SchemaNode> = {
       timeout: ref('duration', 'Per-request timeout; a timeout counts as an error at this latency. Default "2s".'),
       late_tolerance: ref('duration', 'Open model: an arrival sent later than this after its intended start is late. Default "50ms".'),
       max_late: { type: 'number', minimum: 0, maximum: 1, default: 0.05, description: 'Open model: more late arrivals than this share makes the run invalid (exit 4). Default 0.05.', 'x-expected': 'a number from 0 to 1' },
-      requests: list('Request templates, sent in turn.', ref('request'), 1),
+      workflow_timeout: ref('duration', 'A whole workflow, from its intended start to its terminal outcome; later is a timeout at this value. Default "30s".'),
+      follow: ref('follow'),
+      workflows: list('Workflows in a weighted mix: each arrival picks one (seeded) and runs its steps. Give workflows, requests, or both.', ref('workflow'), 1),
+      requests: list('Request templates (the short form): each is a workflow of one step, weight 1.', ref('request'), 1),
     },
-    ['target', 'requests'],
+    ['target'],
   ),
   slo: {
     description: 'An SLO budget such as "p(99) < 300ms", or { budget, phases, name }.',
@@ -302,6 +365,31 @@ const defs: Record<string, SchemaNode> = {
     'x-expected': 'a budget string or a map with budget, phases, name',
   },
   phaseRef: str('A phase name.', { minLength: 1 }),
+  detectors: obj('Tuning of the detectors (docs/detectors.md); false turns one off.', {
+    amplification: {
+      description: 'Retry amplification per edge and phase: attempts per logical request. false turns it off.',
+      oneOf: [{ const: false }, obj('Settings.', { limit: { type: 'number', minimum: 1, description: 'Largest factor that passes. Default 3.', 'x-expected': 'a number of at least 1' } })],
+      'x-expected': 'false or { limit }',
+    },
+    loops: {
+      description: 'Call cycles within one trace (fail) and step repetition (warn). false turns it off.',
+      oneOf: [
+        { const: false },
+        obj('Settings.', {
+          allow: list('Edges whose reverse call is expected (a callback), "from->to".', str('An edge "from->to".', { minLength: 1 })),
+          repetition: { type: 'string', enum: ['warn', 'gate'], description: 'Step repetition warns (default) or fails the run.' },
+          threshold: { type: 'integer', minimum: 2, description: 'Identical calls in one trace that count as repetition. Default 3.', 'x-expected': 'an integer of at least 2' },
+        }),
+      ],
+      'x-expected': 'false or { allow, repetition, threshold }',
+    },
+    traces: {
+      description: 'Trace continuity: share of outbound requests carrying the inbound trace id. false turns it off.',
+      oneOf: [{ const: false }, obj('Settings.', { min_share: ratio('Smallest share that passes. Default 1.') })],
+      'x-expected': 'false or { min_share }',
+    },
+    topology: { const: false, description: 'false turns off the topology check (undeclared calls, calls around an edge proxy).' , 'x-expected': 'false' },
+  }),
   invariant: obj(
     'A check after the run (or after each phase). Exactly one of http, command, exactly_once.',
     {
@@ -373,6 +461,7 @@ export const scenarioSchema: SchemaNode = {
       load: ref('load'),
       slo: list('SLO budgets.', ref('slo')),
       invariants: list('Checks on the system after the run.', ref('invariant')),
+      detectors: ref('detectors', 'Detectors of the traffic the proxies saw: retry amplification, loops, trace continuity, topology. All on by default.'),
     },
     ['name', 'agents', 'edges', 'phases'],
     { 'x-expected': 'a map with name, agents, edges, phases' },

@@ -34,6 +34,8 @@ export interface ScenarioInput {
   load?: LoadInput;
   slo?: SloInput[];
   invariants?: InvariantInput[];
+  /** Detectors of the traffic the proxies saw (all on by default). */
+  detectors?: DetectorsInput;
 }
 
 /** The fault proxy: agentcheck's own (`embedded`) or a real Toxiproxy. */
@@ -126,6 +128,46 @@ export interface RequestInput {
   body?: unknown;
 }
 
+/** One step of a workflow; strings may hold placeholders, including names earlier steps extract. */
+export interface StepInput {
+  /** Unique in its workflow. Default `step<N>`. */
+  name?: string;
+  /** Default GET, or POST with a body. */
+  method?: HttpMethod;
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON unless a string. */
+  body?: unknown;
+  /** name → path into the JSON answer, e.g. `{ taskId: 'result.id' }`. */
+  extract?: Record<string, string>;
+  /** Poll: resend until the value at `path` is one of `in`. */
+  until?: { path: string; in: Array<string | number | boolean | null> };
+  /** Poll: wait between resends. Default `100ms`. */
+  interval?: DurationInput;
+  /** Poll: give up after this long from the step's start. Default: the workflow timeout. */
+  timeout?: DurationInput;
+}
+
+/** A named workflow of the mix. */
+export interface WorkflowInput {
+  name: string;
+  /** Default 1. */
+  weight?: number;
+  steps: StepInput[];
+}
+
+/** Protocol following; on by default. */
+export interface FollowInput {
+  a2a?:
+    | false
+    | {
+        poll_interval?: DurationInput;
+        max_interval?: DurationInput;
+        input_required?: 'error' | 'ok';
+        auth_required?: 'error' | 'ok';
+      };
+}
+
 /** The traffic driven at the entry agent. */
 export interface LoadInput {
   target: string;
@@ -146,11 +188,30 @@ export interface LoadInput {
   late_tolerance?: DurationInput;
   /** Open model: more late arrivals than this share (0..1) makes the run invalid (exit 4). Default 0.05. */
   max_late?: number;
-  requests: RequestInput[];
+  /** A whole workflow's timeout (intended start → terminal outcome). Default `30s`. */
+  workflow_timeout?: DurationInput;
+  /** Protocol following. Default: A2A tasks followed, polls from 100 ms to 1 s. */
+  follow?: FollowInput;
+  /** Workflows in a weighted mix. */
+  workflows?: WorkflowInput[];
+  /** The short form: each request is a one-step workflow of weight 1. Give workflows, requests, or both. */
+  requests?: RequestInput[];
 }
 
 /** An SLO budget expression, or one with a name and a phase scope. */
 export type SloInput = string | { budget: string; phases?: string[]; name?: string };
+
+/** Tuning of the detectors; `false` turns one off. See docs/detectors.md. */
+export interface DetectorsInput {
+  /** Retry amplification: largest attempts per logical request on any edge in any phase (default 3). */
+  amplification?: false | { limit?: number };
+  /** Call cycles within a trace, and step repetition. */
+  loops?: false | { allow?: string[]; repetition?: 'warn' | 'gate'; threshold?: number };
+  /** Trace continuity: smallest share of outbound requests carrying the inbound trace id (default 1). */
+  traces?: false | { min_share?: number };
+  /** Topology conformance (process runtime: the agents' sockets). */
+  topology?: false;
+}
 
 /** A check run at the end of the run (and optionally after each phase). */
 export interface InvariantInput {
@@ -194,6 +255,8 @@ export interface Scenario {
   load?: ScenarioLoad;
   slo: ScenarioSlo[];
   invariants: ScenarioInvariant[];
+  /** Detector settings as written (defaults applied by the judge stage). */
+  detectors: DetectorsInput;
   /** Sum of the phase durations (excluding warm-up). */
   totalDurationMs: number;
   /** Where it came from: the file (absolute) if any, and the folder relative paths resolve against. */
@@ -266,6 +329,26 @@ export interface ScenarioRequest {
   body?: unknown;
 }
 
+/** A loaded workflow step: durations in ms, method filled. */
+export interface ScenarioStep {
+  name: string;
+  method: HttpMethod;
+  path: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  extract: Record<string, string>;
+  until?: { path: string; in: Array<string | number | boolean | null> };
+  intervalMs?: number;
+  timeoutMs?: number;
+}
+
+/** A loaded workflow. */
+export interface ScenarioWorkflow {
+  name: string;
+  weight: number;
+  steps: ScenarioStep[];
+}
+
 /** A loaded load section. */
 export interface ScenarioLoad {
   target: string;
@@ -278,7 +361,14 @@ export interface ScenarioLoad {
   lateToleranceMs: number;
   /** Largest share of late arrivals before the run is invalid. */
   maxLateFraction: number;
+  /** The short form as written (each is also in `workflows`, as a one-step workflow). */
   requests: ScenarioRequest[];
+  /** Per workflow, intended start → terminal outcome. */
+  workflowTimeoutMs: number;
+  /** A2A following (false: off). */
+  follow: { a2a: false | { pollIntervalMs: number; maxIntervalMs: number; inputRequired: 'error' | 'ok'; authRequired: 'error' | 'ok' } };
+  /** Every workflow driven: `workflows` as written, then one per request of the short form. */
+  workflows: ScenarioWorkflow[];
 }
 
 /** A loaded SLO budget; `budget` is the expression as written (parsed by src/load). */

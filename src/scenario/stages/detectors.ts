@@ -3,15 +3,30 @@
  * load driver's workflows, and runs every detector over it. Without hop records (a real Toxiproxy
  * records none, or no edge carried HTTP) the traffic detectors have nothing to judge and add no check.
  */
-import { defaultDetectors, hopsFromRecords, parseTraceparent, type Detector, type EntryWorkflow } from '../../detect/index.js';
+import { amplificationDetector, hopsFromRecords, loopDetector, parseTraceparent, policyDetector, traceContinuityDetector, type Detector, type EntryWorkflow } from '../../detect/index.js';
+import type { DetectorsInput } from '../types.js';
 import { phaseAt, type PhaseSpan } from '../../detect/hops.js';
 import type { Checker } from './judge.js';
 
-/** A checker that runs `detectors` (default: every detector with its defaults). */
-export function detectorChecker(detectors: readonly Detector[] = defaultDetectors()): Checker {
+/** The detectors a scenario's `detectors` section asks for (every one, with its defaults, when it is empty). */
+export function scenarioDetectors(settings: DetectorsInput): Detector[] {
+  const out: Detector[] = [];
+  if (settings.amplification !== false) out.push(amplificationDetector({ ...(settings.amplification?.limit !== undefined ? { limit: settings.amplification.limit } : {}) }));
+  if (settings.loops !== false) {
+    const l = settings.loops ?? {};
+    out.push(loopDetector({ ...(l.allow ? { allowCycles: l.allow } : {}), ...(l.threshold !== undefined ? { repeatThreshold: l.threshold } : {}), repetitionGates: l.repetition === 'gate' }));
+  }
+  if (settings.traces !== false) out.push(traceContinuityDetector({ ...(settings.traces?.min_share !== undefined ? { minShare: settings.traces.min_share } : {}) }));
+  if (settings.topology !== false) out.push(policyDetector());
+  return out;
+}
+
+/** A checker that runs `detectors` (default: those the scenario's `detectors` section asks for). */
+export function detectorChecker(detectors?: readonly Detector[]): Checker {
   return {
     name: 'detectors',
     async check({ ctx, evidence, driven, collected }) {
+      detectors ??= scenarioDetectors(ctx.scenario.detectors ?? {});
       const phases: PhaseSpan[] = (driven.load?.schedule ?? []).map((s) => ({ name: s.name, startMs: s.startMs }));
       const hops = hopsFromRecords(collected.records, phases, driven.load?.startedAt);
       const workflows: EntryWorkflow[] = [];
@@ -21,7 +36,7 @@ export function detectorChecker(detectors: readonly Detector[] = defaultDetector
       const edges = ctx.scenario.edges.filter((e) => e.protocol === 'http').map((e) => ({ id: e.id, from: e.from, to: e.to }));
       const hasHops = hops.length > 0;
       const input = { hops, edges, workflows, phases, ...(ctx.scenario.load ? { entry: ctx.scenario.load.target } : {}), ...(driven.sockets ? { sockets: driven.sockets } : {}) };
-      const checks = detectors.flatMap((d) => (hasHops || d.name === 'topology' ? d.detect(input) : []));
+      const checks = (detectors ?? []).flatMap((d) => (hasHops || d.name === 'topology' ? d.detect(input) : []));
       return { checks };
     },
   };
