@@ -171,3 +171,16 @@ export class RawResponses {
     return this.closed ? text.length : null;
   }
 }
+
+/** `POST /proxies` to `upstream` on a free loopback port; resolves with that port (throws unless 201). */
+export async function createProxyVia(apiUrl: string, upstream: string, name = 'p'): Promise<number> {
+  const res = await rawRequest(apiUrl, 'POST', '/proxies', JSON.stringify({ name, listen: '127.0.0.1:0', upstream }));
+  if (res.status !== 201) throw new Error(`POST /proxies → ${res.status} ${res.body}`);
+  return portOf((JSON.parse(res.body) as { listen: string }).listen);
+}
+
+/** `POST /proxies/{proxy}/toxics` with `body` (throws unless 200). */
+export async function addToxicVia(apiUrl: string, body: Record<string, unknown>, proxy = 'p'): Promise<void> {
+  const res = await rawRequest(apiUrl, 'POST', `/proxies/${proxy}/toxics`, JSON.stringify(body));
+  if (res.status !== 200) throw new Error(`POST /proxies/${proxy}/toxics → ${res.status} ${res.body}`);
+}

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startProxyServer, type ProxyServer } from '../../src/chaos/server.js';
-import { dial, portOf, rawRequest, readAll, sleep, startEcho, startUpstream } from './helpers.js';
+import { addToxicVia, createProxyVia, dial, portOf, rawRequest, readAll, sleep, startEcho, startUpstream } from './helpers.js';
 
 let server: ProxyServer;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -18,16 +18,8 @@ afterEach(async () => {
   await server.close();
 });
 
-async function proxyTo(upstream: string, name = 'p'): Promise<number> {
-  const res = await rawRequest(server.url, 'POST', '/proxies', JSON.stringify({ name, listen: '127.0.0.1:0', upstream }));
-  expect(res.status).toBe(201);
-  return portOf((JSON.parse(res.body) as { listen: string }).listen);
-}
-
-async function addToxic(body: Record<string, unknown>, proxy = 'p'): Promise<void> {
-  const res = await rawRequest(server.url, 'POST', `/proxies/${proxy}/toxics`, JSON.stringify(body));
-  expect(res.status, res.body).toBe(200);
-}
+const proxyTo = (upstream: string, name = 'p'): Promise<number> => createProxyVia(server.url, upstream, name);
+const addToxic = (body: Record<string, unknown>, proxy = 'p'): Promise<void> => addToxicVia(server.url, body, proxy);
 
 async function echoProxy(): Promise<number> {
   const echo = await startEcho();
