@@ -17,7 +17,11 @@ export const ExitCode = {
   InvalidRun: 4,
   /** Internal error: a bug in agentcheck. */
   Internal: 70,
-  /** Interrupted (Ctrl-C / SIGTERM): teardown ran and a partial report marked `aborted` was written (128 + SIGINT). */
+  /**
+   * Interrupted (Ctrl-C, SIGTERM, or SIGHUP from a closed terminal): teardown ran and a partial
+   * report marked `aborted` (with the signal) was written. 130 (128 + SIGINT) for every one of
+   * them, so scripts test one code.
+   */
   Interrupted: 130,
 } as const;
 

@@ -85,26 +85,37 @@ async function list(conn, path) {
   const r = await call(conn, 'GET', path);
   try { return r.status === 200 ? JSON.parse(r.body) : []; } catch { return []; }
 }
+// Passes until the label finds nothing: a create the owner sent just before dying may complete
+// after the first listing, and a network cannot go while a container is still attached.
 async function reapDockerRun(run) {
   const f = encodeURIComponent(JSON.stringify({ label: ['agentcheck.run=' + run.runId] }));
   const ok = (r) => r.status === 204 || r.status === 200 || r.status === 404;
-  let failed = 0;
-  const containers = await list(run.connection, '/containers/json?all=1&filters=' + f);
-  await Promise.all(containers.map(async (c) => {
-    const r = await call(run.connection, 'DELETE', '/containers/' + c.Id + '?force=1&v=1');
-    if (!ok(r)) failed++;
-    log((ok(r) ? 'removed container ' : 'could not remove container ') + (c.Names && c.Names[0] || c.Id) + (ok(r) ? '' : ': ' + r.body));
-  }));
-  for (const n of await list(run.connection, '/networks?filters=' + f)) {
-    const r = await call(run.connection, 'DELETE', '/networks/' + n.Id);
-    if (!ok(r)) failed++;
-    log((ok(r) ? 'removed network ' : 'could not remove network ') + n.Name + (ok(r) ? '' : ': ' + r.body));
+  let failures = [];
+  for (let pass = 0; pass < 4; pass++) {
+    if (pass > 0) await sleep(300);
+    failures = [];
+    const containers = await list(run.connection, '/containers/json?all=1&filters=' + f);
+    const networks = await list(run.connection, '/networks?filters=' + f);
+    if (containers.length === 0 && networks.length === 0) break;
+    await Promise.all(containers.map(async (c) => {
+      const name = (c.Names && c.Names[0]) || c.Id;
+      const r = await call(run.connection, 'DELETE', '/containers/' + c.Id + '?force=1&v=1');
+      if (ok(r)) log('removed container ' + name.replace(/^\//, ''));
+      else failures.push('container ' + name + ': ' + r.body.trim());
+    }));
+    for (const n of networks) {
+      const r = await call(run.connection, 'DELETE', '/networks/' + n.Id);
+      if (ok(r)) log('removed network ' + n.Name);
+      else failures.push('network ' + n.Name + ': ' + r.body.trim());
+    }
   }
+  for (const failure of failures) log('could not remove ' + failure);
+  // Per-run images last: nothing of the run runs any more, and they take longest.
   for (const i of await list(run.connection, '/images/json?filters=' + f)) {
     const r = await call(run.connection, 'DELETE', '/images/' + i.Id + '?force=1');
     log((ok(r) ? 'removed image ' : 'could not remove image ') + ((i.RepoTags && i.RepoTags[0]) || i.Id));
   }
-  return failed;
+  return failures.length;
 }
 function reapToxic(t) {
   return new Promise((resolve) => {

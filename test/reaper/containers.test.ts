@@ -1,0 +1,91 @@
+/**
+ * The watchdog and cleanup for `--runtime containers`: SIGKILL of the CLI at 3 points (start-up,
+ * load, teardown) and SIGHUP leave no container and no network of the run, checked with the
+ * docker CLI (`docker ps -a`, `docker network ls` by the owner label); `images prune` removes a
+ * dead run's containers and leaves a live run's running. Skips with one line without an engine.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dockerCli, engineAvailable } from '../containers/engine.js';
+import { bin, dockerLeftoversOf, fixtures, root, runDirs, runFiles, startCli, tempBase, waitClean, type Cli } from './listing.js';
+import { spawnSync } from 'node:child_process';
+
+const ready = engineAvailable && dockerCli;
+if (!ready) console.log('[reaper] containers.test.ts: skipped, no Docker engine (with the docker CLI) is reachable; start dockerd (.ci/run does)');
+
+const base = tempBase('agentcheck-reaper-containers-');
+const started: Cli[] = [];
+afterAll(() => {
+  for (const cli of started) cli.child.kill('SIGKILL');
+});
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function containersRun(name: string, file = 'short.yaml', state?: string): { cli: Cli; dirs: ReturnType<typeof runDirs> } {
+  const dirs = runDirs(base, name);
+  if (state) dirs.state = state;
+  const cli = startCli(['scenario', 'run', path.join(fixtures, file), '--runtime', 'containers', '--out', dirs.out], dirs, { TESTCONTAINERS_RYUK_DISABLED: 'true' });
+  started.push(cli);
+  return { cli, dirs };
+}
+
+describe.skipIf(!ready)('SIGKILL and SIGHUP of a containers run', { timeout: 300_000 }, () => {
+  const points: Array<{ name: string; wait: RegExp; offsetMs: number }> = [
+    { name: 'start-up', wait: /running reaper-short/, offsetMs: 1500 },
+    { name: 'load', wait: /phase steady/, offsetMs: 300 },
+    { name: 'teardown', wait: / done · /, offsetMs: 20 },
+  ];
+  for (const point of points) {
+    it(`SIGKILL during ${point.name}: no container or network of the run 3 s later`, async () => {
+      const { cli } = containersRun(`kill-${point.name}`);
+      await until(() => point.wait.test(cli.stderr()), 180_000);
+      await new Promise((r) => setTimeout(r, point.offsetMs));
+      if (point.name !== 'start-up') expect(dockerLeftoversOf(cli.pid).length, cli.stderr()).toBeGreaterThan(0);
+      cli.child.kill('SIGKILL');
+      const clean = await waitClean(() => dockerLeftoversOf(cli.pid), 3000);
+      console.log(`[reaper] containers SIGKILL during ${point.name}: clean after ${clean.ms} ms`);
+      expect(clean.left).toEqual([]);
+    });
+  }
+
+  it('SIGHUP during the load: report marked aborted, exit 130, nothing left', async () => {
+    const { cli, dirs } = containersRun('hup');
+    await until(() => /phase steady/.test(cli.stderr()), 180_000);
+    cli.child.kill('SIGHUP');
+    cli.child.stdout!.destroy();
+    cli.child.stderr!.destroy();
+    expect(await cli.exited).toBe(130);
+    expect(JSON.parse(readFileSync(path.join(dirs.out, 'report.json'), 'utf8')).aborted.signal).toBe('SIGHUP');
+    expect((await waitClean(() => dockerLeftoversOf(cli.pid), 3000)).left).toEqual([]);
+  });
+
+  it('images prune removes a dead run’s containers and network, and leaves a live run running', async () => {
+    const state = path.join(base, 'prune-state');
+    const live = containersRun('prune-live', 'long.yaml', state);
+    await until(() => /phase steady/.test(live.cli.stderr()), 180_000);
+    const dead = containersRun('prune-dead', 'long.yaml', state);
+    await until(() => /phase steady/.test(dead.cli.stderr()), 180_000);
+    const record = runFiles(state).map((f) => JSON.parse(readFileSync(f, 'utf8'))).find((r) => r.owner.pid === dead.cli.pid);
+    process.kill(record.watchdog.pid, 'SIGKILL');
+    dead.cli.child.kill('SIGKILL');
+    await dead.cli.exited;
+    const deadLeft = dockerLeftoversOf(dead.cli.pid);
+    expect(deadLeft.length).toBeGreaterThan(0);
+    const liveBefore = dockerLeftoversOf(live.cli.pid);
+
+    const r = spawnSync(process.execPath, [bin, 'images', 'prune'], { cwd: root, env: { ...process.env, AGENTCHECK_STATE_DIR: state }, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    for (const thing of deadLeft) expect(r.stdout).toContain(`removed ${thing}`);
+    expect(dockerLeftoversOf(dead.cli.pid)).toEqual([]);
+    expect(dockerLeftoversOf(live.cli.pid)).toEqual(liveBefore);
+    expect(r.stdout).toContain(`(pid ${live.cli.pid},`);
+
+    live.cli.child.kill('SIGINT');
+    expect(await live.cli.exited).toBe(130);
+    expect((await waitClean(() => dockerLeftoversOf(live.cli.pid), 3000)).left).toEqual([]);
+  });
+});
