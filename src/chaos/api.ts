@@ -567,11 +567,11 @@ export function createApiHandler(
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   // Only state changes are serialised; bodies are read concurrently, before joining the queue.
   let queue: Promise<void> = Promise.resolve();
-  // Answers given before any handler runs still wait for (and drop) the body, under the same timeout.
+  // Answers given before any handler runs go out at once, as Go's do; the body is then read and
+  // dropped under the same timeout, so a stalled one still loses its connection.
   const answerNow = (req: IncomingMessage, res: ServerResponse, answer: GoAnswer) => {
-    void readBody(req, bodyTimeoutMs).then((body) => {
-      if (body !== null) sendGoAnswer(req, res, answer);
-    });
+    sendGoAnswer(req, res, answer);
+    void readBody(req, bodyTimeoutMs);
   };
   return (req, res) => {
     const raw = req.url ?? '/';
