@@ -178,6 +178,17 @@ export interface CheckResult {
   details?: unknown;
 }
 
+/** The replay of a scenario run: `agentcheck scenario run <file> --seed <seed> --replay <journal>`. */
+export interface ReplayInfo {
+  /** The one command that replays this run (set when it failed). */
+  command?: string;
+  /** This run's journal.ndjson. */
+  journal: string;
+  seed: string;
+  /** When this run was itself a replay (`--replay`): the run it replayed and whether it reproduced it. */
+  of?: { journal: string; verdict: Verdict; failed: string[]; reproduced: boolean; message: string };
+}
+
 /** Everything a run produced. */
 export interface RunReport {
   version: typeof REPORT_VERSION;
@@ -193,6 +204,8 @@ export interface RunReport {
   /** Why the verdict is what it is, one line each (first is the headline). */
   reasons: string[];
   aborted?: { signal?: string; reason: string };
+  /** How to replay this run's fault decisions exactly (set on a failed scenario run), and, for a replay, whether it reproduced. */
+  replay?: ReplayInfo;
   agents: AgentReport[];
   phases: PhaseReport[];
   budgets: BudgetResult[];

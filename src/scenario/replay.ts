@@ -2,8 +2,11 @@
  * Exact replay of a run's fault decisions (`agentcheck scenario run FILE --replay journal.ndjson`).
  * Every message fault of the scenario gets the toxic attribute `replay`: the fired decisions the
  * journal holds for it (request identity, hop attempt, drawn value), and fires on those and on
- * nothing else, with no roll. Stream faults (latency, timeout, … on bytes) are applied as the
- * scenario says: they are not per-request decisions and are not journaled.
+ * nothing else, with no roll. A fault whose decisions all have a request identity is installed
+ * in every phase (its schedule says which requests, so its window no longer matters: a workflow
+ * sent a little later than in the journaled run still gets its decision); one with decisions keyed
+ * by match order (no identity) stays in its own phase. Stream faults (latency, timeout, … on
+ * bytes) are applied as the scenario says: they are not per-request decisions and are not journaled.
  *
  * A replay is judged against the run it replays (the `report.json` next to the journal): same
  * verdict and, for a failure, at least one of the same failed checks, or it did not reproduce
@@ -41,12 +44,39 @@ export function firedFor(fault: ScenarioFault, journal: readonly SavedJournalEnt
   return journal.filter((e) => e.fired && e.toxic === fault.name && (e.edge === undefined || e.edge === fault.edge));
 }
 
-/** The scenario with every message fault replaying exactly its journaled decisions (none: it fires on nothing). */
-export function scenarioForReplay(scenario: Scenario, journal: readonly SavedJournalEntry[]): Scenario {
+/**
+ * `scenario` with its message faults replaced by `replays` (fault name → journal lines to replay;
+ * a message fault without an entry is removed), placed as the module comment says. Stream faults
+ * are kept when `keepStream(fault)` says so.
+ */
+export function withReplayedFaults(scenario: Scenario, replays: ReadonlyMap<string, readonly SavedJournalEntry[]>, keepStream: (f: ScenarioFault) => boolean = () => true): Scenario {
+  const nameCount = new Map<string, number>();
+  for (const p of scenario.phases) for (const f of p.faults) nameCount.set(f.name, (nameCount.get(f.name) ?? 0) + 1);
+  const everywhere: ScenarioFault[] = [];
+  const own = new Map<ScenarioFault, ScenarioFault>();
+  for (const p of scenario.phases) {
+    for (const f of p.faults) {
+      const entries = f.messageLevel ? replays.get(f.name) : undefined;
+      if (!entries || entries.length === 0) continue;
+      const replayed = replayFault(f, entries);
+      if (nameCount.get(f.name) === 1 && entries.every((e) => e.identity !== null)) everywhere.push(replayed);
+      else own.set(f, replayed);
+    }
+  }
   return {
     ...scenario,
-    phases: scenario.phases.map((p) => ({ ...p, faults: p.faults.map((f) => (f.messageLevel ? replayFault(f, firedFor(f, journal)) : f)) })),
+    phases: scenario.phases.map((p) => ({
+      ...p,
+      faults: [...everywhere, ...p.faults.flatMap((f) => (f.messageLevel ? (own.has(f) ? [own.get(f)!] : []) : keepStream(f) ? [f] : []))],
+    })),
   };
+}
+
+/** The scenario with every message fault replaying exactly its journaled decisions, and nothing else. */
+export function scenarioForReplay(scenario: Scenario, journal: readonly SavedJournalEntry[]): Scenario {
+  const replays = new Map<string, SavedJournalEntry[]>();
+  for (const p of scenario.phases) for (const f of p.faults) if (f.messageLevel) replays.set(f.name, firedFor(f, journal));
+  return withReplayedFaults(scenario, replays);
 }
 
 /** The checks a report failed, by name, to recognise "the same failure" in a rerun. */

@@ -1,117 +1,365 @@
 /**
- * Fault-schedule shrinking for scenarios (`agentcheck scenario run --shrink`). A failed run's fault
- * decisions are read from the proxies' journals: every message-level fault that fired on a
- * request is one decision (its toxic and which match it was); a stream fault (latency, timeout, …)
- * is one decision for its whole phase. fast-check (through {@link shrinkFaultSchedule}) then reruns
- * the scenario with subsets of those decisions, replayed exactly with the message toxics' `only`
- * attribute, until it finds the smallest set that still fails the same way, and the result is
- * written as a scenario file anyone can run again.
+ * Shrinking a failed scenario run (`agentcheck scenario run --shrink`) to a small regression file,
+ * every step judged by an exact replay (replay.ts), never by match numbers:
+ *
+ * 1. The failure must reproduce under exact replay of all its journaled decisions, twice by
+ *    default. If it does not, it depends on timing rather than on the fault decisions: say so, stop.
+ * 2. Delta debugging (ddmin.ts) over the fired message decisions (each one request identity and
+ *    attempt) and the stream faults (each kept or dropped whole): the empty set first, then one
+ *    well-placed singleton (a failure one decision causes is found at once), then halvings.
+ *    "1-minimal" is claimed only when every single removal was tested.
+ * 3. The workload: the phases after the last decision that matters are cut, that phase is cut
+ *    shortly after the decision, and the warm-up is dropped, if the failure still reproduces.
+ *    Identities come from the seed and the workflow sequence, so the seed is kept and only the
+ *    tail is cut (a lower rate would move the same workflow later, not make the file shorter).
+ * 4. The result is written with every relative path resolved (agent commands and their script
+ *    arguments, cwd, builds, command invariants), the seed and the replay schedule inside, and
+ *    is run 3 times from another folder to say how often it reproduces.
  */
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
-import type { JournalEntry } from '../chaos/journal.js';
-import { shrinkFaultSchedule, type ShrinkResult } from '../idempotency/shrink.js';
+import { parse, stringify } from 'yaml';
 import type { RunReport } from '../report/model.js';
-import type { Scenario, ScenarioFault } from './types.js';
+import { ddmin } from './ddmin.js';
+import { JOURNAL_FILE, type SavedJournalEntry } from './journal-file.js';
+import { failedChecks, firedFor, withReplayedFaults } from './replay.js';
+import type { Scenario, ScenarioFault, ScenarioPhase } from './types.js';
 
-/** One fault decision of a run. */
+export { failedChecks } from './replay.js';
+
+/** One fault decision of a run: a fired message decision (one request), or a stream fault for its whole phase. */
 export interface FaultDecision {
   phase: string;
   /** The fault's (toxic's) name, unique in the scenario. */
   fault: string;
   edge: string;
   type: string;
-  /** For a message-level fault: which match of the toxic it fired on (1-based); null for a stream fault. */
-  ordinal: number | null;
+  /** The journal line of a message decision; absent for a stream fault. */
+  entry?: SavedJournalEntry;
 }
 
-/** The fault decisions a run made: fired message-fault decisions from the journal, and every stream fault. */
-export function faultDecisions(scenario: Scenario, journal: readonly JournalEntry[]): FaultDecision[] {
+/** The fault decisions of a run: every fired message decision of the journal, and every stream fault. */
+export function faultDecisions(scenario: Scenario, journal: readonly SavedJournalEntry[]): FaultDecision[] {
   const out: FaultDecision[] = [];
   for (const phase of scenario.phases) {
     for (const fault of phase.faults) {
-      if (!fault.messageLevel) {
-        out.push({ phase: phase.name, fault: fault.name, edge: fault.edge, type: fault.type, ordinal: null });
-        continue;
-      }
-      const ordinals = journal.filter((e) => e.fired && e.toxic === fault.name).map((e) => e.ordinal);
-      for (const ordinal of [...new Set(ordinals)].sort((a, b) => a - b)) {
-        out.push({ phase: phase.name, fault: fault.name, edge: fault.edge, type: fault.type, ordinal });
-      }
+      const base = { phase: phase.name, fault: fault.name, edge: fault.edge, type: fault.type };
+      if (!fault.messageLevel) out.push(base);
+      else for (const entry of firedFor(fault, journal)) out.push({ ...base, entry });
     }
   }
   return out;
 }
 
-/**
- * The scenario with only `decisions` as faults: a message fault fires exactly on its listed match
- * ordinals (`only`, toxicity 1, no `first`/`every`); a stream fault is kept or dropped whole.
- */
+/** One line naming a decision, for the CLI. */
+export function describeDecision(d: FaultDecision): string {
+  if (!d.entry) return `${d.type} on ${d.edge} for all of phase ${d.phase}`;
+  const e = d.entry;
+  const who = e.identity === null ? `match #${e.ordinal} (no identity)` : `${e.method} ${e.path}${e.traceId ? ` trace ${e.traceId}` : ''}${e.attempt > 0 ? ` attempt ${e.attempt}` : ''}`;
+  return `${e.outcome} on ${d.edge} in ${d.phase}: ${who}`;
+}
+
+/** The scenario with only `decisions` as faults: message faults replay exactly theirs (replay.ts), stream faults are kept whole. */
 export function scenarioWithDecisions(scenario: Scenario, decisions: readonly FaultDecision[]): Scenario {
-  const keep = (f: ScenarioFault): ScenarioFault | undefined => {
-    const mine = decisions.filter((d) => d.fault === f.name);
-    if (mine.length === 0) return undefined;
-    if (!f.messageLevel) return f;
-    const { first: _first, every: _every, probability: _probability, ...rest } = f;
-    return { ...rest, toxicity: 1, attributes: { ...f.attributes, only: mine.map((d) => d.ordinal!) } };
-  };
-  return {
-    ...scenario,
-    phases: scenario.phases.map((p) => ({ ...p, faults: p.faults.map(keep).filter((f): f is ScenarioFault => f !== undefined) })),
-  };
+  const replays = new Map<string, SavedJournalEntry[]>();
+  for (const d of decisions) if (d.entry) replays.set(d.fault, [...(replays.get(d.fault) ?? []), d.entry]);
+  const streams = new Set(decisions.filter((d) => !d.entry).map((d) => `${d.phase}/${d.fault}`));
+  return withReplayedFaults(scenario, replays, (f) => scenario.phases.some((p) => p.faults.includes(f) && streams.has(`${p.name}/${f.name}`)));
 }
 
-/** The checks a report failed, by name, to recognise "the same failure" in a rerun. */
-export function failedChecks(report: RunReport): Set<string> {
-  const names = new Set<string>();
-  for (const i of report.invariants) if (i.status === 'fail') names.add(`invariant:${i.name}`);
-  for (const b of report.budgets) if (b.status === 'fail') names.add(`budget:${b.metric}:${b.expression}:${b.scope}`);
-  for (const a of report.agents) if (a.status === 'crashed') names.add(`crash:${a.name}`);
-  return names;
+/** A rerun: runs `scenario` (in a folder named `label`) with the original seed and returns its report. */
+export type Rerun = (scenario: Scenario, label: string) => Promise<RunReport>;
+
+/** Options of {@link shrinkRun}. */
+export interface ShrinkRunOptions {
+  /** Most reruns in all, the reproduction and verification runs included (default 30). */
+  maxReruns?: number;
+  /** Exact replays of the whole schedule that must fail before shrinking (default 2). */
+  reproduceRuns?: number;
+  /** Runs of the written file from another folder (default 3). */
+  verifyRuns?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
 }
 
-/** Options of {@link shrinkScenario}. */
-export interface ShrinkScenarioOptions {
-  /** Most reruns, the full schedule's included (default 30: each rerun is a whole scenario run). */
-  maxAttempts?: number;
-  /** fast-check seed for the search. */
-  seed?: number;
-  onAttempt?: (attempt: { subset: number[]; failed: boolean; attempts: number }) => void;
-}
-
-/** The result of {@link shrinkScenario}. */
-export interface ShrinkScenarioResult extends ShrinkResult<FaultDecision> {
-  /** The failed checks the reruns had to reproduce. */
+/** What {@link shrinkRun} found. */
+export interface ShrinkOutcome {
+  /** The failed checks a rerun had to fail (at least one of) to count as the same failure. */
   target: string[];
-  /** The scenario with only the minimal fault set. */
+  decisions: FaultDecision[];
+  /** False when the full schedule did not fail under exact replay every time: nothing was shrunk. */
+  reproduced: boolean;
+  /** How many of the reproduction replays failed. */
+  reproductions: { failed: number; runs: number };
+  minimal: FaultDecision[];
+  /** True only when the empty set and every single removal from `minimal` were rerun and passed. */
+  oneMinimal: boolean;
+  /** True when the rerun budget ran out during the search. */
+  exhausted: boolean;
+  /** True when the run fails without any fault decision (nothing to blame on them). */
+  failsWithout: boolean;
+  /** The workload cut (phases, durations, warm-up), when it still reproduced. */
+  workload?: string;
+  /** The shrunk scenario. */
   scenario: Scenario;
+  /** Where it was written (`<outDir>/shrunk/scenario.yaml`, with journal.ndjson and report.json). */
+  file?: string;
+  /** Runs of the written file from another folder, and how many failed the same way. */
+  verified?: { failed: number; runs: number };
+  reruns: number;
+  elapsedMs: number;
 }
 
 /**
- * Shrinks the fault schedule of a failed run. `rerun` runs a scenario and returns its report; a
- * rerun reproduces the failure when it fails at least one of the checks the original failed.
+ * Shrinks a failed run. `journal` is its saved journal; `rerun` runs a scenario with the same seed.
+ * Writes `<outDir>/shrunk/` when the failure reproduces.
  */
-export async function shrinkScenario(
-  scenario: Scenario,
-  failed: RunReport,
-  journal: readonly JournalEntry[],
-  rerun: (s: Scenario, attempt: number) => Promise<RunReport>,
-  options: ShrinkScenarioOptions = {},
-): Promise<ShrinkScenarioResult> {
+export async function shrinkRun(scenario: Scenario, failed: RunReport, journal: readonly SavedJournalEntry[], outDir: string, rerun: Rerun, options: ShrinkRunOptions = {}): Promise<ShrinkOutcome> {
+  const t0 = performance.now();
+  const log = options.log ?? (() => {});
+  const maxReruns = options.maxReruns ?? 30;
+  const reproduceRuns = options.reproduceRuns ?? 2;
+  const verifyRuns = options.verifyRuns ?? 3;
   const target = failedChecks(failed);
   const decisions = faultDecisions(scenario, journal);
-  let attempt = 0;
-  const result = await shrinkFaultSchedule(
+  let reruns = 0;
+  const sameFailure = (r: RunReport) => r.verdict === 'fail' && [...failedChecks(r)].some((c) => target.has(c));
+  const run = async (s: Scenario, label: string) => {
+    reruns++;
+    return rerun(s, label);
+  };
+  const outcome = (extra: Partial<ShrinkOutcome>): ShrinkOutcome => ({
+    target: [...target],
     decisions,
+    reproduced: false,
+    reproductions: { failed: 0, runs: 0 },
+    minimal: decisions,
+    oneMinimal: false,
+    exhausted: false,
+    failsWithout: false,
+    scenario: scenarioWithDecisions(scenario, decisions),
+    reruns,
+    elapsedMs: Math.round(performance.now() - t0),
+    ...extra,
+  });
+
+  // 1. Does the failure reproduce under exact replay at all?
+  const full = scenarioWithDecisions(scenario, decisions);
+  let reproduced = 0;
+  for (let k = 1; k <= reproduceRuns; k++) {
+    const ok = sameFailure(await run(full, `reproduce-${k}`));
+    log(`  replay ${k}/${reproduceRuns} of all ${decisions.length} decisions → ${ok ? 'fails again' : 'passes'}`);
+    if (ok) reproduced++;
+    else break;
+  }
+  const reproductions = { failed: reproduced, runs: reproduced === reproduceRuns ? reproduceRuns : reproduced + 1 };
+  if (reproduced < reproduceRuns) return outcome({ reproductions });
+
+  // 2. ddmin over the decisions.
+  const verifyBudget = verifyRuns + 1; // the workload candidate and the verification runs
+  let test = 0;
+  const dd = await ddmin(
+    decisions.length,
     async (subset) => {
-      const report = await rerun(scenarioWithDecisions(scenario, subset), ++attempt);
-      if (report.verdict !== 'fail') return false;
-      return [...failedChecks(report)].some((name) => target.has(name));
+      const ok = sameFailure(await run(scenarioWithDecisions(scenario, subset.map((i) => decisions[i]!)), `ddmin-${++test}`));
+      log(`  rerun ${reruns}: ${subset.length} decision(s) → ${ok ? 'still fails' : 'passes'}`);
+      return ok;
     },
-    { maxAttempts: options.maxAttempts ?? 30, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}) },
+    { maxTests: Math.max(1, maxReruns - reruns - verifyBudget), singletonsFirst: preferredSingletons(decisions) },
   );
-  return { ...result, target: [...target], scenario: scenarioWithDecisions(scenario, result.minimal) };
+  const minimal = dd.minimal.map((i) => decisions[i]!);
+  let shrunk = scenarioWithDecisions(scenario, minimal);
+
+  // 3. The workload.
+  let workload: string | undefined;
+  const cut = cutWorkload(shrunk, minimal, journal);
+  if (cut && reruns < maxReruns) {
+    const ok = sameFailure(await run(cut.scenario, 'workload'));
+    log(`  rerun ${reruns}: ${cut.description} → ${ok ? 'still fails' : 'passes (kept the full workload)'}`);
+    if (ok) {
+      shrunk = cut.scenario;
+      workload = cut.description;
+    }
+  }
+
+  // 4. Write it, and run the written file from another folder.
+  const dir = path.join(outDir, 'shrunk');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'scenario.yaml');
+  const seed = failed.seed ?? scenario.seed ?? '0';
+  const header = [
+    `Shrunk by agentcheck from ${scenario.source.file ?? scenario.name} (seed ${seed}): ${minimal.length} of ${decisions.length} fault decisions${dd.oneMinimal ? ' (1-minimal)' : ''} still fail ${[...target].join(', ')}.`,
+    'Message faults fire only on the listed request identities (attribute replay). Run it from anywhere:',
+    `  agentcheck scenario run ${file}`,
+  ].join('\n');
+  await writeFile(file, await shrunkScenarioText(shrunk, seed, header));
+  await writeFile(path.join(dir, JOURNAL_FILE), minimal.filter((d) => d.entry).map((d) => JSON.stringify(d.entry) + '\n').join(''));
+  const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'agentcheck-shrunk-'));
+  let verifiedFailed = 0;
+  let verifiedRuns = 0;
+  try {
+    const copy = path.join(elsewhere, 'scenario.yaml');
+    await copyFile(file, copy);
+    const { loadScenarioFile } = await import('./load.js');
+    const loaded = await loadScenarioFile(copy);
+    for (let k = 1; k <= verifyRuns; k++) {
+      const r = await run(loaded, `verify-${k}`);
+      verifiedRuns++;
+      const ok = sameFailure(r);
+      if (ok) verifiedFailed++;
+      // The origin a later `--replay shrunk/journal.ndjson` is judged against.
+      if (k === 1) await writeFile(path.join(dir, 'report.json'), JSON.stringify(r, null, 2));
+      log(`  run ${k}/${verifyRuns} of the written file from ${elsewhere} → ${ok ? 'fails the same way' : 'does not fail the same way'}`);
+    }
+  } finally {
+    await rm(elsewhere, { recursive: true, force: true });
+  }
+  return outcome({
+    reproduced: true,
+    reproductions,
+    minimal,
+    oneMinimal: dd.oneMinimal,
+    exhausted: dd.exhausted,
+    failsWithout: dd.failsWithout,
+    ...(workload ? { workload } : {}),
+    scenario: shrunk,
+    file,
+    verified: { failed: verifiedFailed, runs: verifiedRuns },
+  });
+}
+
+/** Milliseconds from the first journal line of `d`'s fault to `d` (its offset into the phase, near enough), and to the last. */
+function placement(d: FaultDecision, all: readonly FaultDecision[]): { fromStart: number; toEnd: number } | undefined {
+  if (!d.entry) return undefined;
+  const times = all.filter((o) => o.fault === d.fault && o.entry).map((o) => Date.parse(o.entry!.time));
+  const t = Date.parse(d.entry.time);
+  return { fromStart: t - Math.min(...times), toEnd: Math.max(...times) - t };
+}
+
+/**
+ * The singleton to try first: the earliest message decision well inside its phase (a decision at a
+ * phase edge may miss its window when replayed), else the one farthest from both edges.
+ */
+function preferredSingletons(decisions: readonly FaultDecision[]): number[] {
+  const placed = decisions.map((d, i) => ({ i, p: placement(d, decisions) })).filter((x) => x.p !== undefined);
+  if (placed.length === 0) return decisions.length > 0 ? [0] : [];
+  const inside = placed.filter((x) => x.p!.fromStart >= 300 && x.p!.toEnd >= 300);
+  if (inside.length > 0) return [inside.reduce((a, b) => (Date.parse(decisions[b.i]!.entry!.time) < Date.parse(decisions[a.i]!.entry!.time) ? b : a)).i];
+  return [placed.reduce((a, b) => (Math.min(b.p!.fromStart, b.p!.toEnd) > Math.min(a.p!.fromStart, a.p!.toEnd) ? b : a)).i];
+}
+
+/**
+ * The scenario cut after the last decision that matters: later phases removed, that phase ending
+ * 1 s after its last kept decision, no warm-up. The phase's start is read from the journal (its
+ * faults' first journaled decision, fired or not), so the cut is on the same clock. Undefined
+ * when nothing can be cut.
+ */
+export function cutWorkload(scenario: Scenario, minimal: readonly FaultDecision[], journal: readonly SavedJournalEntry[]): { scenario: Scenario; description: string } | undefined {
+  const phaseIndex = Math.max(-1, ...minimal.map((d) => scenario.phases.findIndex((p) => p.name === d.phase)));
+  if (phaseIndex < 0) return undefined;
+  const last = scenario.phases[phaseIndex]!;
+  const names = new Set(minimal.filter((d) => d.phase === last.name).map((d) => d.fault));
+  const phaseStart = Math.min(...journal.filter((e) => names.has(e.toxic)).map((e) => Date.parse(e.time)));
+  const lastDecision = Math.max(...minimal.filter((d) => d.phase === last.name && d.entry).map((d) => Date.parse(d.entry!.time)));
+  let duration = last.durationMs;
+  if (Number.isFinite(phaseStart) && Number.isFinite(lastDecision)) duration = Math.min(last.durationMs, Math.ceil((lastDecision - phaseStart + 1000) / 100) * 100);
+  const phases: ScenarioPhase[] = [];
+  let startMs = 0;
+  for (const p of scenario.phases.slice(0, phaseIndex + 1)) {
+    const durationMs = p === last ? duration : p.durationMs;
+    phases.push({ ...p, durationMs, startMs });
+    startMs += durationMs;
+  }
+  const removed = scenario.phases.length - phases.length;
+  if (removed === 0 && duration === last.durationMs && scenario.warmupMs === 0) return undefined;
+  const kept = new Set(phases.map((p) => p.name));
+  const slo = scenario.slo.flatMap((s) => {
+    if (!s.phases) return [s];
+    const ps = s.phases.filter((p) => kept.has(p));
+    return ps.length > 0 ? [{ ...s, phases: ps }] : [];
+  });
+  const cut: Scenario = {
+    ...scenario,
+    warmupMs: 0,
+    phases,
+    slo,
+    totalDurationMs: startMs,
+    ...(scenario.load ? { load: { ...scenario.load, durationMs: Math.min(scenario.load.durationMs, startMs) } } : {}),
+  };
+  const parts = [
+    removed > 0 ? `${removed} later phase(s) cut` : '',
+    duration < last.durationMs ? `phase ${last.name} cut to ${duration} ms` : '',
+    scenario.warmupMs > 0 ? 'no warm-up' : '',
+  ].filter(Boolean);
+  return { scenario: cut, description: `workload: ${parts.join(', ')} (${scenario.totalDurationMs + scenario.warmupMs} ms → ${startMs} ms)` };
+}
+
+/** An argv with every argument that names an existing file or folder relative to `cwd` made absolute. */
+export function absoluteArgv(argv: readonly string[], cwd: string): string[] {
+  return argv.map((arg, i) => {
+    if (arg.startsWith('-') || path.isAbsolute(arg) || arg === '' || /^[a-z][\w+.-]*:\/\//i.test(arg)) return arg;
+    // The program itself is looked up on PATH unless it is written as a path.
+    if (i === 0 && !arg.includes('/')) return arg;
+    const abs = path.resolve(cwd, arg);
+    return existsSync(abs) ? abs : arg;
+  });
+}
+
+type Doc = Record<string, unknown>;
+
+/**
+ * The shrunk scenario as YAML: the original document (so fields this code does not know survive),
+ * with the seed, warm-up, phases, faults and budgets of `scenario`, and every relative path resolved.
+ * A scenario that did not come from a YAML/JSON file is written from the model instead.
+ */
+export async function shrunkScenarioText(scenario: Scenario, seed: string, comment: string): Promise<string> {
+  const file = scenario.source.file;
+  let doc: Doc;
+  if (file && /\.(ya?ml|json)$/i.test(file)) doc = parse(await readFile(file, 'utf8')) as Doc;
+  else doc = parse(scenarioToYaml(scenario)) as Doc;
+  doc.seed = seed;
+  doc.warmup = scenario.warmupMs;
+  const agents = (doc.agents as Doc[] | undefined) ?? [];
+  for (const a of agents) {
+    const model = scenario.agents.find((m) => m.name === a.name);
+    if (!model) continue;
+    a.cwd = model.cwd;
+    if (model.command) a.command = absoluteArgv(model.command, model.cwd);
+    if (model.build) a.build = { ...(a.build as Doc), context: model.build.context };
+  }
+  const docPhases = (doc.phases as Doc[] | undefined) ?? [];
+  doc.phases = scenario.phases.map((p) => {
+    const original = docPhases.find((d) => d.name === p.name) ?? {};
+    const { faults: _faults, ...rest } = original;
+    return { ...rest, name: p.name, duration: p.durationMs, ...(p.faults.length > 0 ? { faults: p.faults.map(faultInput) } : {}) };
+  });
+  if (scenario.slo.length > 0) doc.slo = scenario.slo.map((s) => ({ name: s.name, budget: s.budget, ...(s.phases ? { phases: s.phases } : {}) }));
+  else delete doc.slo;
+  if (doc.load && typeof doc.load === 'object' && scenario.load && (doc.load as Doc).duration !== undefined) (doc.load as Doc).duration = scenario.load.durationMs;
+  const invariants = (doc.invariants as Doc[] | undefined) ?? [];
+  for (const inv of invariants) {
+    const model = scenario.invariants.find((m) => m.name === inv.name);
+    if (model?.kind === 'command') inv.command = absoluteArgv(model.command, model.cwd);
+  }
+  const header = `${comment.split('\n').map((l) => `# ${l}`).join('\n')}\n`;
+  return header + stringify(doc, { lineWidth: 0 });
+}
+
+/** A loaded fault back in the file's form (names written out, `replay` inside the attributes). */
+function faultInput(f: ScenarioFault): Doc {
+  return {
+    edge: f.edge,
+    type: f.type,
+    name: f.name,
+    ...(f.stream ? { stream: f.stream } : {}),
+    toxicity: f.toxicity,
+    ...(Object.keys(f.attributes).length > 0 ? { attributes: f.attributes } : {}),
+    ...(f.match ? { match: f.match } : {}),
+    ...(f.first !== undefined ? { first: f.first } : {}),
+    ...(f.every !== undefined ? { every: f.every } : {}),
+  };
 }
 
 /**
@@ -128,7 +376,7 @@ export function scenarioToYaml(scenario: Scenario, comment?: string): string {
     chaos: scenario.chaos,
     agents: scenario.agents.map((a) => ({
       name: a.name,
-      ...(a.command ? { command: a.command } : {}),
+      ...(a.command ? { command: absoluteArgv(a.command, a.cwd) } : {}),
       cwd: a.cwd,
       ...(Object.keys(a.env).length > 0 ? { env: a.env } : {}),
       ...(a.image ? { image: a.image } : {}),
@@ -141,21 +389,7 @@ export function scenarioToYaml(scenario: Scenario, comment?: string): string {
       name: p.name,
       duration: p.durationMs,
       ...(p.load ? { load: p.load } : {}),
-      ...(p.faults.length > 0
-        ? {
-            faults: p.faults.map((f) => ({
-              edge: f.edge,
-              type: f.type,
-              name: f.name,
-              ...(f.stream ? { stream: f.stream } : {}),
-              toxicity: f.toxicity,
-              ...(Object.keys(f.attributes).length > 0 ? { attributes: f.attributes } : {}),
-              ...(f.match ? { match: f.match } : {}),
-              ...(f.first !== undefined ? { first: f.first } : {}),
-              ...(f.every !== undefined ? { every: f.every } : {}),
-            })),
-          }
-        : {}),
+      ...(p.faults.length > 0 ? { faults: p.faults.map(faultInput) } : {}),
     })),
     ...(scenario.load
       ? {
@@ -181,7 +415,7 @@ export function scenarioToYaml(scenario: Scenario, comment?: string): string {
               case 'http':
                 return { ...base, http: { agent: i.agent, path: i.path } };
               case 'command':
-                return { ...base, command: i.command };
+                return { ...base, command: absoluteArgv(i.command, i.cwd) };
               case 'exactly_once':
                 return { ...base, exactly_once: { effects: i.effects, key: i.key } };
             }
@@ -191,11 +425,4 @@ export function scenarioToYaml(scenario: Scenario, comment?: string): string {
   };
   const header = comment ? `${comment.split('\n').map((l) => `# ${l}`).join('\n')}\n` : '';
   return header + stringify(input, { lineWidth: 0 });
-}
-
-/** Writes {@link scenarioToYaml} to `dir/name` and returns the path. */
-export async function writeScenarioFile(scenario: Scenario, dir: string, name: string, comment?: string): Promise<string> {
-  const file = path.join(dir, name);
-  await writeFile(file, scenarioToYaml(scenario, comment));
-  return file;
 }

@@ -1,7 +1,9 @@
 /**
  * The fault timeline: a phase's faults are created as toxics through the Toxiproxy API when the
- * phase starts and removed when it ends. Removal is best-effort and idempotent, so teardown after
- * an interrupted phase can call it again without failing.
+ * phase starts and removed when it ends. A fault that continues unchanged into the next phase
+ * (same name, edge and toxic body) is left in place, so there is no gap between the phases in
+ * which requests pass unfaulted: a replayed schedule (replay.ts) is in every phase. Removal is
+ * best-effort and idempotent, so teardown after an interrupted phase can call it again.
  */
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import { AgentcheckError } from '../errors.js';
@@ -24,9 +26,12 @@ export async function applyFaultPhase(
   client: Toxiproxy,
   proxies: Map<string, EdgeProxy>,
   phase: ScenarioPhase,
+  alreadyApplied: readonly AppliedFault[] = [],
 ): Promise<AppliedFault[]> {
   const applied: AppliedFault[] = [];
   for (const fault of phase.faults) {
+    // Kept from the previous phase by removeFaults(…, next): still applied.
+    if (alreadyApplied.some((a) => sameFault(a.fault, fault))) continue;
     const proxy = proxies.get(fault.edge);
     if (!proxy) throw new AgentcheckError('config', `phase '${phase.name}': fault on unknown edge ${fault.edge}`);
     try {
@@ -43,14 +48,25 @@ export async function applyFaultPhase(
   return applied;
 }
 
-/** Removes applied faults; a toxic or proxy already gone is fine. */
-export async function removeFaults(client: Toxiproxy, applied: AppliedFault[]): Promise<void> {
+/** True when `a` and `b` make the same toxic on the same edge. */
+function sameFault(a: ScenarioFault, b: ScenarioFault): boolean {
+  return a.name === b.name && a.edge === b.edge && JSON.stringify(toxicRequestBody(a)) === JSON.stringify(toxicRequestBody(b));
+}
+
+/**
+ * Removes applied faults; a toxic or proxy already gone is fine. With `next` (the phase that
+ * follows), the faults it has unchanged stay applied and stay in `applied`.
+ */
+export async function removeFaults(client: Toxiproxy, applied: AppliedFault[], next?: ScenarioPhase): Promise<void> {
+  const staying = next ? applied.filter((a) => next.faults.some((f) => sameFault(a.fault, f))) : [];
+  const leaving = applied.filter((a) => !staying.includes(a));
   await Promise.allSettled(
-    applied.map(async ({ fault, proxyName }) => {
+    leaving.map(async ({ fault, proxyName }) => {
       const proxy = await client.get(proxyName);
       const toxic = await proxy.getToxic(fault.name);
       await toxic.remove();
     }),
   );
   applied.length = 0;
+  applied.push(...staying);
 }

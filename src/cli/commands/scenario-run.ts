@@ -15,7 +15,7 @@ import { exitCodeForVerdict, verdictLines } from '../../report/verdict.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { runScenarioDetailed } from '../../scenario/runner.js';
 import type { Scenario } from '../../scenario/types.js';
-import type { JournalEntry } from '../../chaos/journal.js';
+import { attachReplayCommand, finishReplay, prepareReplay, shrinkFailedRun } from './scenario-run-replay.js';
 import { startReaper } from '../../reaper/watchdog.js';
 import { onInterrupt } from '../command.js';
 import { removeDeadRunLeftovers } from './cleanup.js';
@@ -28,8 +28,10 @@ export interface ScenarioRunFlags {
   seed?: string;
   runtime?: 'process' | 'containers';
   progress?: boolean;
-  /** Rerun budget for shrinking a failed run's fault schedule (`--shrink [attempts]`). */
+  /** Rerun budget for shrinking a failed run's fault schedule (`--shrink [reruns]`). */
   shrink?: boolean | string;
+  /** A journal.ndjson to replay exactly (`--replay <journal>`). */
+  replay?: string;
 }
 
 /** The exit code of a finished run: the verdict's, or, for `error`, the code of the error that ended it. */
@@ -41,6 +43,9 @@ function exitCodeFor(report: RunReport, error?: unknown): ExitCodeValue {
 /** Runs one scenario file from the CLI; returns the exit code. */
 export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promise<ExitCodeValue> {
   const scenario = await loadScenarioFile(file);
+  // --replay: the scenario with exactly the journaled decisions, under the journaled run's seed.
+  const prepared = flags.replay !== undefined ? await prepareReplay(scenario, flags.replay, flags.seed) : undefined;
+  const seed = prepared?.seed ?? flags.seed;
   const runtime = flags.runtime ?? scenario.runtime;
   const outDir = path.resolve(flags.out ?? defaultRunDir());
 
@@ -63,10 +68,10 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
   const progress = flags.progress === false ? undefined : createProgress({ stream: process.stderr });
   progress?.log(`agentcheck: running ${scenario.name} (${scenario.agents.length} agents, ${scenario.edges.length} edges, ${scenario.phases.length} phases); reports in ${outDir}`);
   try {
-    const { report, error, journal } = await runScenarioDetailed(scenario, {
+    const { report, error } = await runScenarioDetailed(prepared?.scenario ?? scenario, {
       outDir,
       ...(flags.toxiproxyUrl ? { toxiproxyUrl: flags.toxiproxyUrl } : {}),
-      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      ...(seed !== undefined ? { seed } : {}),
       signal: controller.signal,
       runtime,
       ...(progress ? { onLog: (line: string) => progress.log(line) } : {}),
@@ -75,11 +80,14 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
         : {}),
     });
     progress?.finish();
+    if (prepared) finishReplay(report, prepared, outDir);
+    const replay = attachReplayCommand(report, file, outDir);
     const paths = await writeReports(report, outDir);
     await appendStepSummary(report).catch(() => undefined);
     const out = process.stdout;
     for (const line of verdictLines(report)) out.write(`${line}\n`);
     out.write(`report: ${paths.html ?? outDir}\n`);
+    if (replay) out.write(`replay: ${replay}\n`);
     if (report.verdict === 'error' && error !== undefined) {
       if (isAgentcheckError(error)) {
         process.stderr.write(`agentcheck: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
@@ -88,47 +96,12 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
       }
     }
     if (flags.shrink && report.verdict === 'fail' && !controller.signal.aborted) {
-      await shrinkFailedRun(scenario, report, journal, outDir, flags, controller.signal);
+      await shrinkFailedRun(scenario, report, outDir, flags.shrink, controller.signal);
     }
     return exitCodeFor(report, error);
   } finally {
     offInterrupt();
   }
-}
-
-/**
- * `--shrink`: reruns the failed scenario with subsets of its fault decisions to find the smallest
- * set that still fails the same checks, and writes it as `shrunk-scenario.yaml` in the report folder.
- */
-async function shrinkFailedRun(scenario: Scenario, report: RunReport, journal: JournalEntry[], outDir: string, flags: ScenarioRunFlags, signal: AbortSignal): Promise<void> {
-  const maxAttempts = typeof flags.shrink === 'string' ? Number(flags.shrink) : 30;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new AgentcheckError('usage', `--shrink expects a positive number of reruns, got '${flags.shrink}'`);
-  // fast-check is only needed when shrinking.
-  const { faultDecisions, shrinkScenario, writeScenarioFile } = await import('../../scenario/shrink.js');
-  const decisions = faultDecisions(scenario, journal);
-  const out = process.stdout;
-  out.write(`shrinking: ${decisions.length} fault decisions, at most ${maxAttempts} reruns (each reruns the whole scenario)\n`);
-  const result = await shrinkScenario(
-    scenario,
-    report,
-    journal,
-    async (s, attempt) => {
-      if (signal.aborted) return { ...report, verdict: 'aborted' };
-      const { report: r } = await runScenarioDetailed(s, { outDir: path.join(outDir, 'shrink', `attempt-${attempt}`), ...(report.seed ? { seed: report.seed } : {}), signal });
-      return r;
-    },
-    { maxAttempts, onAttempt: (a) => out.write(`  rerun ${a.attempts}: ${a.subset.length} decision(s) → ${a.failed ? 'still fails' : 'passes'}\n`) },
-  );
-  if (!result.reproduced) {
-    out.write('shrinking: the full fault schedule did not fail again (the failure depends on timing); nothing to shrink\n');
-    return;
-  }
-  const listed = result.minimal.map((d) => `${d.type} on ${d.edge} in ${d.phase}${d.ordinal !== null ? ` (match #${d.ordinal})` : ''}`);
-  const file = await writeScenarioFile(result.scenario, outDir, 'shrunk-scenario.yaml',
-    `Shrunk by agentcheck from ${scenario.source.file ?? scenario.name}: ${result.minimal.length} of ${decisions.length} fault decisions still fail ${result.target.join(', ')}.\nReplay: agentcheck scenario run <this file>`);
-  out.write(`shrinking: ${result.minimal.length} of ${decisions.length} fault decision(s) still fail (${result.attempts} reruns${result.oneMinimal ? ', 1-minimal' : result.exhausted ? ', rerun budget exhausted' : ''}):\n`);
-  for (const line of listed) out.write(`  - ${line}\n`);
-  out.write(`replayable scenario: ${file}\n`);
 }
 
 /** Registers `agentcheck scenario run`. */
@@ -142,6 +115,7 @@ export const runSubcommand: RegisterScenarioSubcommand = (group, run) => {
     .option('--seed <seed>', "seed for fault decisions and generated ids (default: the scenario's, else random)")
     .addOption(new Option('--runtime <runtime>', 'where agents run').choices(['process', 'containers']))
     .option('--no-progress', 'no live progress on stderr')
-    .option('--shrink [reruns]', 'when the run fails, rerun it with subsets of its fault decisions to find the smallest set that still fails (default 30 reruns); writes shrunk-scenario.yaml')
+    .option('--replay <journal>', "apply exactly the fault decisions of a run's journal.ndjson (same seed); exit 4 when the run does not end as the journaled one did")
+    .option('--shrink [reruns]', 'when the run fails, replay subsets of its fault decisions to find the smallest set that still fails (default 30 reruns); writes shrunk/scenario.yaml')
     .action(run(async (file: string, flags: ScenarioRunFlags) => scenarioRun(file, flags)));
 };

@@ -150,7 +150,7 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
       if (index > 0 && driver) driver.markPhase(phase.name, { durationMs: phase.durationMs, ...(phase.load?.rate !== undefined ? { rate: phase.load.rate } : {}) });
       const phaseStart = elapsed();
       progress(phase, `phase ${phase.name}`);
-      applied.push(...(await applyFaultPhase(backend.client, team.proxies, phase)));
+      applied.push(...(await applyFaultPhase(backend.client, team.proxies, phase, applied)));
       boundary += phase.durationMs;
       const ticker = setInterval(() => progress(phase), 1000);
       const samplers = scenario.invariants
@@ -164,7 +164,8 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
         for (const sampler of samplers) driven.phaseInvariants.push(await sampler.stop());
       }
       if (phase.faults.length > 0) driven.faultWindows.push(faultWindow(phase, phaseStart, elapsed()));
-      await removeFaults(backend.client, applied);
+      // A fault the next phase has unchanged stays on (timeline.ts): no unfaulted gap between them.
+      await removeFaults(backend.client, applied, scenario.phases[index + 1]);
       ctx.checkAbort();
       // exactly_once is judged once, at the end: mid-run, requests still in flight would look lost.
       for (const inv of scenario.invariants.filter((i) => i.after === 'each-phase' && i.kind !== 'exactly_once')) {
