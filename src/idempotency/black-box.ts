@@ -74,7 +74,7 @@ class HttpProperties {
     this.invalid = body.invalidExamples
       ? fc.constantFrom(...body.invalidExamples)
       : body.schema
-        ? invalidArbitraryFromSchema(body.schema)
+        ? invalidArbitraryFromSchema(body.schema, body.invalidShapes)
         : undefined;
     const ok = spec.expect.success;
     this.isSuccess = ok ? (s) => ok.includes(s) : (s) => s >= 200 && s < 300;
@@ -283,8 +283,10 @@ class HttpProperties {
 /**
  * Checks a live HTTP target against an idempotency spec: one fast-check property per spec
  * property, each with its shrunk counterexample and replay command. Throws an environment
- * {@link AgentcheckError} when the target is unreachable and a config one when its effects probe or
- * reset does not answer as the spec says. Defaults: 100 runs per property.
+ * {@link AgentcheckError} when the target is unreachable at the start and a config one when its
+ * effects probe or reset does not answer as the spec says. When that happens later (the target
+ * crashed on a payload), the property it happened in keeps what it found, the other properties
+ * still run, and the first such error is in the result's `error`. Defaults: 100 runs per property.
  */
 export async function checkHttpIdempotency(spec: IdempotencySpec, options: HttpCheckOptions): Promise<IdempotencyCheckResult> {
   const started = performance.now();
@@ -319,7 +321,8 @@ export async function checkHttpIdempotency(spec: IdempotencySpec, options: HttpC
       outcomes.push(await runProperty(spec0));
     }
     const status = overallStatus(outcomes);
-    return { ok: status === 'passed', status, seed, properties: outcomes, durationMs: performance.now() - started };
+    const error = outcomes.find((o) => o.error !== undefined)?.error;
+    return { ok: status === 'passed', status, seed, properties: outcomes, durationMs: performance.now() - started, ...(error ? { error } : {}) };
   } finally {
     target.close();
   }

@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { AgentcheckError } from '../errors.js';
 import { brief, getPath } from './compare.js';
+import { PropertyViolation } from './property-runner.js';
 import type { EffectsSource, IdempotencySpec } from './spec.js';
 
 /** One answer from the target, with client-side timing (ms, `performance.now`). */
@@ -30,6 +31,31 @@ export interface ObservedEffect {
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+/** Errors of a connection the target accepted and then closed or reset before it answered. */
+const CLOSED = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/**
+ * The target accepted the connection, then closed or reset it before answering this request:
+ * something about the request (its payload) broke it. An environment error when it happens to
+ * a probe or a reset; a finding when it happens to a delivery ({@link HttpTarget.deliver}).
+ */
+export class TargetClosedConnection extends AgentcheckError {
+  constructor(
+    message: string,
+    /** `ECONNRESET`, `EPIPE`, … */
+    readonly errno: string,
+    options?: { cause?: unknown },
+  ) {
+    super('environment', message, 'the target closed the connection: did it crash? check its log', options);
+  }
+}
+
+/** A reused keep-alive socket turned out closed before the request was answered: send it again. */
+class StaleSocket extends Error {
+  constructor(readonly errno: string) {
+    super(`stale keep-alive socket (${errno})`);
+  }
+}
 
 /** A small HTTP/1.1 JSON client with its own keep-alive agent (one socket per in-flight request). */
 export class HttpClient {
@@ -48,8 +74,29 @@ export class HttpClient {
     this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 256 }) : new http.Agent({ keepAlive: true, maxSockets: 256 });
   }
 
-  /** Sends one request; `body` is JSON-encoded when defined. */
-  request(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<HttpReply> {
+  /**
+   * Sends one request; `body` is JSON-encoded when defined. A request on a reused keep-alive
+   * socket that the target had closed while it was idle is sent again once on a new connection
+   * (the target never read it); on a new connection a close is a {@link TargetClosedConnection}.
+   */
+  async request(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<HttpReply> {
+    try {
+      return await this.send(method, path, headers, body);
+    } catch (err) {
+      if (!(err instanceof StaleSocket)) throw err;
+      try {
+        return await this.send(method, path, headers, body, true);
+      } catch (again) {
+        // It was not a stale socket: the target reset the request and then stopped listening.
+        if (again instanceof AgentcheckError && !(again instanceof TargetClosedConnection) && again.code === 'environment' && /ECONNREFUSED/.test(again.message)) {
+          throw new TargetClosedConnection(`${method} ${new URL(path, this.base).href}: the target closed the connection before answering (${err.errno}) and then refused new connections`, err.errno, { cause: again });
+        }
+        throw again;
+      }
+    }
+  }
+
+  private send(method: string, path: string, headers: Record<string, string>, body: unknown, fresh = false): Promise<HttpReply> {
     const url = new URL(path, this.base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const allHeaders: Record<string, string | number> = { accept: 'application/json', ...headers };
@@ -60,18 +107,23 @@ export class HttpClient {
     return new Promise<HttpReply>((resolve, reject) => {
       let sentAt = 0;
       let settled = false;
-      const fail = (err: AgentcheckError) => {
+      const fail = (err: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         req.destroy();
         reject(err);
       };
-      const req = this.lib.request(url, { method, headers: allHeaders, agent: this.agent }, (res) => {
+      let answered = false;
+      const req = this.lib.request(url, { method, headers: allHeaders, agent: fresh ? false : this.agent }, (res) => {
+        answered = true;
         const receivedAt = performance.now();
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => fail(this.unreachable(method, url, e)));
+        res.on('error', (e) => {
+          const code = (e as NodeJS.ErrnoException).code ?? '';
+          fail(CLOSED.has(code) ? new TargetClosedConnection(`${method} ${url.href}: the target closed the connection in the middle of its answer (${code})`, code, { cause: e }) : this.unreachable(method, url, e));
+        });
         res.on('end', () => {
           if (settled) return;
           settled = true;
@@ -99,7 +151,19 @@ export class HttpClient {
           ),
         this.timeoutMs,
       );
-      req.on('error', (e) => fail(this.unreachable(method, url, e)));
+      let connected = false;
+      req.on('socket', (socket) => {
+        if (socket.connecting) socket.once('connect', () => (connected = true));
+        else connected = true;
+      });
+      req.on('error', (e) => {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        if (CLOSED.has(code) && !answered && req.reusedSocket) return fail(new StaleSocket(code));
+        if (CLOSED.has(code) && connected) {
+          return fail(new TargetClosedConnection(`${method} ${url.href}: the target closed the connection before answering (${code})`, code, { cause: e }));
+        }
+        fail(this.unreachable(method, url, e));
+      });
       req.on('finish', () => {
         sentAt = performance.now();
       });
@@ -174,11 +238,20 @@ export class HttpTarget {
     return `${this.keyPrefix}-${++this.counter}`;
   }
 
-  /** Delivers the operation with `key` (no key header when undefined) and `payload`. */
-  deliver(key: string | undefined, payload: unknown): Promise<HttpReply> {
+  /**
+   * Delivers the operation with `key` (no key header when undefined) and `payload`. A target
+   * that closes the connection on it is a finding about this payload: a {@link PropertyViolation}
+   * that fast-check shrinks like any other.
+   */
+  async deliver(key: string | undefined, payload: unknown): Promise<HttpReply> {
     const { method, path, keyHeader, headers } = this.spec.operation;
     const all = key === undefined ? { ...headers } : { ...headers, [keyHeader]: key };
-    return this.client.request(method, path, all, payload);
+    try {
+      return await this.client.request(method, path, all, payload);
+    } catch (err) {
+      if (!(err instanceof TargetClosedConnection)) throw err;
+      throw new PropertyViolation(`the target closed the connection on this payload (${err.errno}) instead of answering`, { key: key ?? null, payload, error: err.errno });
+    }
   }
 
   /** Reads every effect the target has recorded. */

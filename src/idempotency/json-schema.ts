@@ -336,10 +336,10 @@ export function arbitraryFromSchema(schema: JsonSchema): fc.Arbitrary<unknown> {
 
 const WRONG_TYPE_CANDIDATES: unknown[] = [123, 1.5, 'text', '', true, null, [], {}];
 
-function violatingValues(schema: JsonSchema): fc.Arbitrary<unknown>[] {
+function violatingValues(schema: JsonSchema, withNull = true): fc.Arbitrary<unknown>[] {
   const out: fc.Arbitrary<unknown>[] = [];
   const fails = (v: unknown) => schemaErrors(v, schema).length > 0;
-  const wrongTypes = WRONG_TYPE_CANDIDATES.filter(fails);
+  const wrongTypes = WRONG_TYPE_CANDIDATES.filter((v) => (withNull || v !== null) && fails(v));
   if (wrongTypes.length > 0) out.push(fc.constantFrom(...wrongTypes));
   const types = typesOf(schema);
   const integer = types.includes('integer') && !types.includes('number');
@@ -362,40 +362,57 @@ function violatingValues(schema: JsonSchema): fc.Arbitrary<unknown>[] {
 }
 
 /**
- * A fast-check arbitrary of values that break `schema` in one way at a time: a required property
- * missing, one property of the wrong type or out of range, an extra property where none is allowed,
- * or a body of the wrong shape. Every value is checked to really be invalid. Undefined when the
- * schema accepts everything.
+ * The shapes of invalid payload {@link invalidArbitraryFromSchema} generates (docs/idempotency.md).
+ * A spec narrows them with `operation.body.invalidShapes`.
  */
-export function invalidArbitraryFromSchema(schema: JsonSchema): fc.Arbitrary<unknown> | undefined {
+export const INVALID_SHAPES = ['missing-required', 'wrong-property', 'extra-property', 'null-body', 'other-body'] as const;
+
+/** One shape of invalid payload. */
+export type InvalidShape = (typeof INVALID_SHAPES)[number];
+
+/**
+ * A fast-check arbitrary of values that break `schema` in one way at a time, of the given shapes
+ * (default all): a required property missing (`missing-required`); one property of the wrong
+ * type, out of range, too short or long, off its pattern or enum (`wrong-property`); an extra
+ * property where none is allowed (`extra-property`); a whole body of JSON `null` (`null-body`);
+ * a whole body of another wrong type (a number, a string, a boolean, an array, an object) or
+ * out of the schema's own range (`other-body`). Every value is checked to really be invalid.
+ * Undefined when no value of those shapes breaks the schema.
+ */
+export function invalidArbitraryFromSchema(schema: JsonSchema, shapes: readonly InvalidShape[] = INVALID_SHAPES): fc.Arbitrary<unknown> | undefined {
   const fails = (v: unknown) => schemaErrors(v, schema).length > 0;
+  const want = new Set(shapes);
   const strategies: fc.Arbitrary<unknown>[] = [];
   const props = isObject(schema.properties) ? (schema.properties as Record<string, JsonSchema>) : undefined;
   if (props && (typesOf(schema).includes('object') || typesOf(schema).length === 0)) {
     const valid = arbitraryFromSchema(schema) as fc.Arbitrary<Record<string, unknown>>;
     const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
-    for (const name of required) {
-      strategies.push(
-        valid.map((o) => {
-          const copy = { ...o };
-          delete copy[name];
-          return copy;
-        }),
-      );
-    }
-    for (const [name, sub] of Object.entries(props)) {
-      for (const bad of violatingValues(sub)) {
-        strategies.push(fc.tuple(valid, bad).map(([o, v]) => ({ ...o, [name]: v })));
+    if (want.has('missing-required')) {
+      for (const name of required) {
+        strategies.push(
+          valid.map((o) => {
+            const copy = { ...o };
+            delete copy[name];
+            return copy;
+          }),
+        );
       }
     }
-    if (schema.additionalProperties === false) {
+    if (want.has('wrong-property')) {
+      for (const [name, sub] of Object.entries(props)) {
+        for (const bad of violatingValues(sub)) {
+          strategies.push(fc.tuple(valid, bad).map(([o, v]) => ({ ...o, [name]: v })));
+        }
+      }
+    }
+    if (want.has('extra-property') && schema.additionalProperties === false) {
       let extra = 'unexpectedField';
       while (extra in props) extra += '_';
       strategies.push(valid.map((o) => ({ ...o, [extra]: 1 })));
     }
   }
-  const wholeBody = violatingValues(schema);
-  strategies.push(...wholeBody);
+  if (want.has('null-body') && fails(null)) strategies.push(fc.constant(null));
+  if (want.has('other-body')) strategies.push(...violatingValues(schema, false));
   if (strategies.length === 0) return undefined;
   return fc.oneof(...strategies).filter(fails);
 }

@@ -4,6 +4,7 @@
  * what was observed on it, and the seed and path that replay it.
  */
 import fc from 'fast-check';
+import { AgentcheckError } from '../errors.js';
 import { brief } from './compare.js';
 import type { IdempotencyProperty, PropertyOutcome } from './types.js';
 
@@ -53,8 +54,11 @@ export interface PropertySpec<T> {
 }
 
 /**
- * Runs a property: any error that is not a {@link PropertyViolation} (target unreachable, a bug)
- * aborts it and is rethrown after fast-check returns, instead of being shrunk as a counterexample.
+ * Runs a property. Any error that is not a {@link PropertyViolation} stops it instead of being
+ * shrunk as a counterexample. A bug (not an {@link AgentcheckError}) is rethrown. The target
+ * becoming unreachable or answering its probe wrongly (an environment or config error) keeps
+ * what was found: after a violation, shrinking stops there and the smallest counterexample so
+ * far is reported; before one, the outcome is `not-exercised` with the error in `error`.
  */
 export async function runProperty<T>(spec: PropertySpec<T>): Promise<PropertyOutcome> {
   const started = performance.now();
@@ -87,7 +91,8 @@ export async function runProperty<T>(spec: PropertySpec<T>): Promise<PropertyOut
   const params: fc.Parameters<[T]> = { numRuns: spec.numRuns, seed: spec.seed };
   if (spec.path !== undefined) params.path = spec.path;
   const details = await fc.check(property, params);
-  if (fatal !== undefined) throw fatal;
+  if (fatal !== undefined && !(fatal instanceof AgentcheckError && (fatal.code === 'environment' || fatal.code === 'config'))) throw fatal;
+  const stoppedBy = fatal instanceof AgentcheckError ? fatal : undefined;
 
   const durationMs = performance.now() - started;
   const base = {
@@ -110,11 +115,21 @@ export async function runProperty<T>(spec: PropertySpec<T>): Promise<PropertyOut
       shrinks: details.numShrinks,
     };
     if (err instanceof PropertyViolation && err.observed !== undefined) counterexample.observed = err.observed;
+    const stopped = stoppedBy ? ` (shrinking stopped: ${stoppedBy.message})` : '';
     return {
       ...base,
       status: 'failed',
-      summary: `violated: ${message} (input ${brief(input, 200)})`,
+      summary: `violated: ${message} (input ${brief(input, 200)})${stopped}`,
       counterexample,
+      ...(stoppedBy ? { error: { code: stoppedBy.code as 'environment' | 'config', message: stoppedBy.message } } : {}),
+    };
+  }
+  if (stoppedBy) {
+    return {
+      ...base,
+      status: 'not-exercised',
+      summary: `not run to the end: ${stoppedBy.message}`,
+      error: { code: stoppedBy.code as 'environment' | 'config', message: stoppedBy.message, ...(stoppedBy.hint ? { hint: stoppedBy.hint } : {}) },
     };
   }
   if (details.failed) {

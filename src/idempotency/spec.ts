@@ -13,6 +13,7 @@
  *     schema: {…}                 # JSON Schema subset, and/or
  *     examples: [{…}]             # fixed payloads
  *     invalidExamples: [{…}]      # optional; derived from the schema otherwise
+ *     invalidShapes: [missing-required, wrong-property, extra-property, null-body, other-body]  # default all
  * effects:
  *   probe: { method: GET, path: /ledger, list: effects, key: key }   # or
  *   command: { run: "node read-ledger.mjs", list: "", key: key, timeoutMs: 10000 }
@@ -27,7 +28,7 @@ import { dirname } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { AgentcheckError } from '../errors.js';
 import { brief } from './compare.js';
-import { checkSchema, schemaErrors, type JsonSchema } from './json-schema.js';
+import { checkSchema, INVALID_SHAPES, schemaErrors, type InvalidShape, type JsonSchema } from './json-schema.js';
 import { IDEMPOTENCY_PROPERTIES, type IdempotencyProperty } from './types.js';
 
 /** The properties the black-box HTTP checker can test (expiry and commutativity are in-process only). */
@@ -55,7 +56,8 @@ export interface IdempotencySpec {
     path: string;
     keyHeader: string;
     headers: Record<string, string>;
-    body: { schema?: JsonSchema; examples?: unknown[]; invalidExamples?: unknown[] };
+    /** `invalidShapes`: the shapes of invalid payload generated from the schema (default all). */
+    body: { schema?: JsonSchema; examples?: unknown[]; invalidExamples?: unknown[]; invalidShapes?: InvalidShape[] };
   };
   effects: EffectsSource;
   reset?: { method: string; path: string };
@@ -173,7 +175,18 @@ function validate(raw: unknown, file: string, dir: string, p: Problems): Idempot
   if (!isObj(rawBody)) {
     p.add(rawBody === undefined ? ['operation'] : ['operation', 'body'], 'operation.body is required: {schema} and/or {examples}');
   } else {
-    keysOnly(p, rawBody, ['operation', 'body'], ['schema', 'examples', 'invalidExamples']);
+    keysOnly(p, rawBody, ['operation', 'body'], ['schema', 'examples', 'invalidExamples', 'invalidShapes']);
+    if (rawBody.invalidShapes !== undefined) {
+      const list = rawBody.invalidShapes;
+      const known = (v: unknown): v is InvalidShape => INVALID_SHAPES.includes(v as InvalidShape);
+      if (!Array.isArray(list) || list.length === 0) p.add(['operation', 'body', 'invalidShapes'], `invalidShapes must be a non-empty list of: ${INVALID_SHAPES.join(', ')}`);
+      else {
+        list.forEach((v, i) => {
+          if (!known(v)) p.add(['operation', 'body', 'invalidShapes', i], `unknown invalid-payload shape ${brief(v)}, expected one of: ${INVALID_SHAPES.join(', ')}`);
+        });
+        body.invalidShapes = list.filter(known);
+      }
+    }
     if (rawBody.schema !== undefined) {
       const problems = checkSchema(rawBody.schema);
       for (const sp of problems) p.add(['operation', 'body', 'schema', ...sp.path], sp.message, sp.atKey);

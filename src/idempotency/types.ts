@@ -71,6 +71,11 @@ export interface PropertyOutcome {
   /** fast-check's seed and counterexample path: `fc.check(…, { seed, path })` replays it. */
   replay: { seed: number; path?: string; command?: string };
   durationMs: number;
+  /**
+   * What stopped the property early: the target became unreachable (`environment`) or its probe
+   * or reset stopped answering as the spec says (`config`). With `failed`, only shrinking stopped.
+   */
+  error?: { code: 'environment' | 'config'; message: string; hint?: string };
 }
 
 /** Status of a whole check: failed if any property failed, else not-exercised if any was, else passed. */
@@ -84,6 +89,8 @@ export interface IdempotencyCheckResult {
   seed: number;
   properties: PropertyOutcome[];
   durationMs: number;
+  /** The first error that stopped a property early (see {@link PropertyOutcome.error}). */
+  error?: { code: 'environment' | 'config'; message: string; hint?: string };
 }
 
 /** The overall status over property outcomes: any failed ⇒ failed; any not-exercised ⇒ not-exercised. */

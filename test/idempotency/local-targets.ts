@@ -34,8 +34,17 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Starts a local target on 127.0.0.1; `ledgerFile`, when given, mirrors the ledger as JSON for a command probe. */
-export async function startLocalTarget(mode: LocalMode, ledgerFile?: string): Promise<LocalTarget> {
+/** How a target misbehaves on a payload `on` picks: a TCP reset of that connection, or a crash (the listener and every connection gone). */
+export interface Misbehaviour {
+  on: (body: unknown) => boolean;
+  then: 'reset' | 'crash';
+}
+
+/**
+ * Starts a local target on 127.0.0.1; `ledgerFile`, when given, mirrors the ledger as JSON for a
+ * command probe; `misbehave` makes it reset or crash on some payloads.
+ */
+export async function startLocalTarget(mode: LocalMode, ledgerFile?: string, misbehave?: Misbehaviour): Promise<LocalTarget> {
   let ledger: { key: string; orderId: string; chargeId: string }[] = [];
   let stored = new Map<string, { fingerprint: string; body: unknown }>();
   let next = 1;
@@ -61,6 +70,14 @@ export async function startLocalTarget(mode: LocalMode, ledgerFile?: string): Pr
       body = JSON.parse(text) as typeof body;
     } catch {
       return send(res, 400, { error: 'not JSON' });
+    }
+    if (misbehave?.on(body)) {
+      req.socket.resetAndDestroy();
+      if (misbehave.then === 'crash') {
+        server.close();
+        server.closeAllConnections();
+      }
+      return;
     }
     if (typeof body !== 'object' || body === null || typeof body.orderId !== 'string' || !Number.isInteger(body.amount) || (body.amount as number) <= 0) {
       return send(res, 400, { error: 'invalid body' });

@@ -113,6 +113,8 @@ export async function idempotencyCommand(flags: IdempotencyFlags, io: Idempotenc
   io.stdout(`reports: ${Object.values(paths).join(', ')}\n`);
   await appendStepSummary(report, io.env ?? process.env);
   if (result.status === 'failed') return ExitCode.CheckFailed;
+  // Nothing violated, but the target stopped answering part-way: that is the answer (3, or 2 for a probe), after the reports.
+  if (result.error) throw new AgentcheckError(result.error.code, result.error.message, result.error.hint);
   if (result.status === 'not-exercised') return ExitCode.InvalidRun;
   return ExitCode.Ok;
 }
