@@ -94,5 +94,13 @@ export function sendGoAnswer(req: IncomingMessage, res: ServerResponse, answer: 
   // An HTTP/1.0 body past the buffer is unframed: Node must not chunk it on its own.
   if (!chunked && !headers.some(([k]) => k === 'Content-Length')) res.useChunkedEncodingByDefault = false;
   res.writeHead(answer.status, headers.flat());
+  // Go answers an HTTP/1.0 request with an HTTP/1.0 status line; Node always writes 1.1. Its header
+  // block is only stored by writeHead and goes out with the first body write, so it can be amended.
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) {
+    const stored = res as unknown as { _header?: unknown };
+    if (typeof stored._header === 'string' && stored._header.startsWith('HTTP/1.1 ')) {
+      stored._header = `HTTP/1.0 ${stored._header.slice('HTTP/1.1 '.length)}`;
+    }
+  }
   res.end(req.method === 'HEAD' ? undefined : answer.body);
 }
