@@ -16,7 +16,7 @@ import { startProxyServer, type ProxyServer } from '../../src/chaos/server.js';
 import { dial, RawResponses } from './helpers.js';
 
 interface Step {
-  request: { method: string; path: string; body?: string; headers?: Record<string, string> };
+  request: { method: string; path: string; version?: string; body?: string; headers?: Record<string, string> };
   response: string;
   closes?: boolean;
 }
@@ -58,8 +58,8 @@ function normalise(raw: string): string {
 }
 
 function requestBytes(step: Step, host: string, fill: (s: string) => string): string {
-  const { method, path, body, headers = {} } = step.request;
-  const lines = [`${method} ${path} HTTP/1.1`, `Host: ${host}`];
+  const { method, path, version = '1.1', body, headers = {} } = step.request;
+  const lines = [`${method} ${path} HTTP/${version}`, `Host: ${host}`];
   const all: Record<string, string> = { 'User-Agent': 'agentcheck-fixture', ...headers };
   for (const [k, v] of Object.entries(all)) lines.push(`${k}: ${v}`);
   const payload = body === undefined ? '' : fill(body);
