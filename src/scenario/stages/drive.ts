@@ -33,6 +33,8 @@ export interface Driven {
   completed: boolean;
   /** A bug or environment error that ended the drive early (an abort is not one). */
   error?: unknown;
+  /** Set when an abort condition ended the timeline: why, when it fired, and when the faults were gone. */
+  abortedBy?: { reason: string; atMs: number; faultsRemovedAtMs: number };
   /** The process runtime's socket view: what each agent connected to, and what it was allowed to. */
   sockets?: DetectorInput['sockets'];
 }
@@ -66,28 +68,89 @@ export function driverTarget(baseUrl: string, request: ScenarioRequest) {
   };
 }
 
-/** Running figures for progress, kept incrementally (the history itself can be long). */
+/** Figures over the last few seconds of a run, for progress lines and abort conditions. */
+export interface LiveWindow {
+  /** Workflows completed in the window. */
+  requests: number;
+  errors: number;
+  /** errors ÷ requests (0 with none). */
+  errorRate: number;
+  /** Nearest-rank p99 of the window's latencies, ms; null with none. */
+  p99Ms: number | null;
+  /** Successful workflows per second over the window. */
+  goodput: number;
+}
+
+/** What an abort condition sees while the timeline runs. */
+export interface LiveView {
+  /** Milliseconds on the driver's clock. */
+  nowMs: number;
+  /** The phase running now. */
+  phase: string;
+  /** Figures over the last `ms` milliseconds (at most 60 s back). */
+  window(ms: number): LiveWindow;
+}
+
+/** Running figures, kept incrementally (the history itself can be long): the last 60 s of completions. */
 class LiveFigures {
   completed = 0;
   errors = 0;
-  private readonly recent: Array<[tMs: number, latencyMs: number]> = [];
+  private readonly recent: Array<[tMs: number, latencyMs: number | undefined, ok: boolean]> = [];
 
   add(ok: boolean, tMs: number, latencyMs: number | undefined): void {
     this.completed++;
     if (!ok) this.errors++;
-    if (latencyMs !== undefined) this.recent.push([tMs, latencyMs]);
+    this.recent.push([tMs, latencyMs, ok]);
+  }
+
+  window(nowMs: number, ms: number): LiveWindow {
+    const keepFrom = this.recent.findIndex(([t]) => t >= nowMs - 60_000);
+    this.recent.splice(0, keepFrom < 0 ? this.recent.length : keepFrom);
+    const from = nowMs - Math.min(ms, 60_000);
+    let requests = 0;
+    let errors = 0;
+    const latencies: number[] = [];
+    for (const [t, latency, ok] of this.recent) {
+      if (t < from) continue;
+      requests++;
+      if (!ok) errors++;
+      if (latency !== undefined) latencies.push(latency);
+    }
+    return { requests, errors, errorRate: requests === 0 ? 0 : errors / requests, p99Ms: nearestRank(latencies, 99), goodput: ((requests - errors) * 1000) / Math.max(1, ms) };
   }
 
   /** p99 of the last 5 s. */
   p99(nowMs: number): number | null {
-    const from = this.recent.findIndex(([t]) => t >= nowMs - 5000);
-    this.recent.splice(0, from < 0 ? this.recent.length : from);
-    return nearestRank(this.recent.map(([, ms]) => ms), 99);
+    return this.window(nowMs, 5000).p99Ms;
   }
 }
 
+/** Optional hooks of the drive stage, for callers that steer a run (game days). */
+export interface DriveHooks {
+  /**
+   * Checked every `abortCheckMs` while the timeline runs: a string ends the timeline at once, the
+   * faults are removed, and {@link Driven.abortedBy} says why and when.
+   */
+  abortWhen?: (live: LiveView) => string | undefined;
+  /** Default 200 ms: faults are gone well within 1 s of the condition becoming true. */
+  abortCheckMs?: number;
+  /** Each timeline action as it happens (phase started, faults applied, faults removed, abort). */
+  onAction?: (action: DriveAction) => void;
+}
+
+/** One action of the timeline, on the driver's clock. */
+export interface DriveAction {
+  kind: 'phase' | 'faults-applied' | 'faults-removed' | 'abort';
+  phase: string;
+  atMs: number;
+  detail?: string;
+}
+
+/** The timeline ended by an abort condition. */
+class TimelineAborted extends Error {}
+
 /** Runs the timeline on a started team; never throws (see {@link Driven}). */
-export async function driveStage(ctx: RunContext, started: Started, evidence: RunEvidence): Promise<Driven> {
+export async function driveStage(ctx: RunContext, started: Started, evidence: RunEvidence, hooks: DriveHooks = {}): Promise<Driven> {
   const { scenario, options, signal } = ctx;
   const { backend, team } = started;
   const driven: Driven = { faultWindows: [], phaseInvariants: [], completed: false };
@@ -95,6 +158,8 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
   const applied: AppliedFault[] = [];
   let driver: LoadDriver | undefined;
   let view: SocketView | undefined;
+  let abortTimer: NodeJS.Timeout | undefined;
+  let abortRemoval: Promise<void> | undefined;
   try {
     const first = scenario.phases[0];
     if (scenario.load && first) {
@@ -144,29 +209,65 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
       const now = elapsed();
       options.onProgress?.({ phase: phase.name, elapsedMs: now, totalMs: scenario.totalDurationMs, requests: live.completed, errors: live.errors, p99Ms: live.p99(now), ...(message ? { message } : {}) });
     };
+    const act = (kind: DriveAction['kind'], phase: string, detail?: string) => hooks.onAction?.({ kind, phase, atMs: elapsed(), ...(detail ? { detail } : {}) });
+    let current = scenario.phases[0]?.name ?? '';
+    let transitioning = false;
+    const timeline = new AbortController();
+    const phaseSignal = AbortSignal.any([signal, timeline.signal]);
+    if (hooks.abortWhen) {
+      const abortWhen = hooks.abortWhen;
+      let checking = false;
+      abortTimer = setInterval(() => {
+        // Not while a phase's faults are being applied: the journal must show them before the abort.
+        if (checking || transitioning || timeline.signal.aborted) return;
+        const now = elapsed();
+        const reason = abortWhen({ nowMs: now, phase: current, window: (ms) => live.window(now, ms) });
+        if (reason === undefined) return;
+        checking = true;
+        act('abort', current, reason);
+        timeline.abort();
+        // Faults first, everything else after: the abort is judged by how fast they are gone.
+        abortRemoval = deleteToxics(backend.url, applied).finally(() => {
+          driven.abortedBy = { reason, atMs: now, faultsRemovedAtMs: elapsed() };
+          act('faults-removed', current, 'abort');
+        });
+      }, hooks.abortCheckMs ?? 200);
+    }
     let boundary = 0;
     for (const [index, phase] of scenario.phases.entries()) {
       ctx.checkAbort();
+      if (timeline.signal.aborted) throw new TimelineAborted();
+      current = phase.name;
       if (index > 0 && driver) driver.markPhase(phase.name, { durationMs: phase.durationMs, ...(phase.load?.rate !== undefined ? { rate: phase.load.rate } : {}) });
       const phaseStart = elapsed();
       progress(phase, `phase ${phase.name}`);
-      applied.push(...(await applyFaultPhase(backend.client, team.proxies, phase, applied)));
+      act('phase', phase.name);
+      transitioning = true;
+      try {
+        applied.push(...(await applyFaultPhase(backend.client, team.proxies, phase, applied)));
+        if (phase.faults.length > 0) act('faults-applied', phase.name, phase.faults.map((f) => `${f.type} ${f.edge}`).join(', '));
+      } finally {
+        transitioning = false;
+      }
       boundary += phase.durationMs;
       const ticker = setInterval(() => progress(phase), 1000);
       const samplers = scenario.invariants
         .filter((i) => i.duringIntervalMs !== undefined && i.kind !== 'exactly_once')
         .map((inv) => new DuringSampler(inv, phase.name, () => invariantContext(ctx, started.agentUrls, evidence), elapsed));
       try {
-        await sleep(boundary - elapsed(), signal);
+        await sleep(boundary - elapsed(), phaseSignal);
       } finally {
         clearInterval(ticker);
         // Sampled while the faults were on: judged before they are removed, stopped on any exit.
         for (const sampler of samplers) driven.phaseInvariants.push(await sampler.stop());
       }
       if (phase.faults.length > 0) driven.faultWindows.push(faultWindow(phase, phaseStart, elapsed()));
+      const hadFaults = applied.length > 0;
       // A fault the next phase has unchanged stays on (timeline.ts): no unfaulted gap between them.
       await removeFaults(backend.client, applied, scenario.phases[index + 1]);
+      if (hadFaults && !timeline.signal.aborted) act('faults-removed', phase.name);
       ctx.checkAbort();
+      if (timeline.signal.aborted) throw new TimelineAborted();
       // exactly_once is judged once, at the end: mid-run, requests still in flight would look lost.
       for (const inv of scenario.invariants.filter((i) => i.after === 'each-phase' && i.kind !== 'exactly_once')) {
         driven.phaseInvariants.push(await evaluateInvariant(inv, phase.name, invariantContext(ctx, started.agentUrls, evidence)));
@@ -174,10 +275,13 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
     }
     driven.completed = true;
   } catch (err) {
-    const aborted = err instanceof RunAborted || signal.aborted;
+    // An abort condition ended the timeline: not an error, and `abortedBy` says why.
+    const aborted = err instanceof RunAborted || err instanceof TimelineAborted || signal.aborted;
     if (isConfigError(err)) throw err;
     if (!aborted) driven.error = err;
   } finally {
+    if (abortTimer) clearInterval(abortTimer);
+    await abortRemoval;
     if (view && driven.sockets) driven.sockets.observations = view.stop();
     if (driver) driven.load = await driver.stop().catch(() => undefined);
     await removeFaults(backend.client, applied).catch(() => undefined);
@@ -248,6 +352,21 @@ class DuringSampler {
     const finding = worst.result.finding !== undefined ? `${worst.result.finding} (at ${(worst.atMs / 1000).toFixed(1)} s; ${failed} of ${counts.samples} samples failed)` : undefined;
     return { ...base, status: worst.result.status, ...(finding ? { finding } : {}), details: { ...counts, first: worst.result.details } };
   }
+}
+
+/**
+ * Removes applied faults with one `DELETE /proxies/{p}/toxics/{t}` each, all at once (the client
+ * library's path takes three requests per toxic): the abort path, where every millisecond of a
+ * fault left on counts. A toxic already gone is fine; `applied` is emptied.
+ */
+async function deleteToxics(apiUrl: string, applied: AppliedFault[]): Promise<void> {
+  const leaving = applied.splice(0);
+  await Promise.allSettled(
+    leaving.map(async ({ fault, proxyName }) => {
+      const res = await fetch(`${apiUrl}/proxies/${encodeURIComponent(proxyName)}/toxics/${encodeURIComponent(fault.name)}`, { method: 'DELETE', signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+    }),
+  );
 }
 
 function isConfigError(err: unknown): boolean {
