@@ -43,7 +43,6 @@ CREATE TABLE IF NOT EXISTS workflows (
   steps             INTEGER,
   requests          INTEGER
 );
-CREATE INDEX IF NOT EXISTS workflows_driver_seq ON workflows (driver, seq);
 CREATE TABLE IF NOT EXISTS edges (
   id                TEXT PRIMARY KEY,
   ord               INTEGER NOT NULL,
@@ -78,8 +77,6 @@ CREATE TABLE IF NOT EXISTS hops (
   faults          TEXT,
   attempt         INTEGER
 );
-CREATE INDEX IF NOT EXISTS hops_trace ON hops (trace_id, start_ms);
-CREATE INDEX IF NOT EXISTS hops_edge ON hops (edge, start_ms);
 CREATE TABLE IF NOT EXISTS decisions (
   id              INTEGER PRIMARY KEY,
   edge            TEXT NOT NULL,
@@ -103,7 +100,6 @@ CREATE TABLE IF NOT EXISTS decisions (
   outcome         TEXT NOT NULL,
   value           TEXT
 );
-CREATE INDEX IF NOT EXISTS decisions_edge ON decisions (edge, fired);
 CREATE TABLE IF NOT EXISTS phases (
   name                TEXT PRIMARY KEY,
   ord                 INTEGER NOT NULL,
@@ -113,4 +109,15 @@ CREATE TABLE IF NOT EXISTS phases (
   rate                REAL,
   faults              TEXT
 );
+`;
+
+/**
+ * Indexes for the queries, built once the run's rows are in (store.finish()): one bulk build is
+ * several times cheaper than keeping a random-keyed index (trace ids) up to date on every insert.
+ */
+export const INDEX_SQL = `
+CREATE INDEX IF NOT EXISTS workflows_driver_seq ON workflows (driver, seq);
+CREATE INDEX IF NOT EXISTS hops_trace ON hops (trace_id, start_ms);
+CREATE INDEX IF NOT EXISTS hops_edge ON hops (edge, start_ms);
+CREATE INDEX IF NOT EXISTS decisions_edge ON decisions (edge, fired);
 `;

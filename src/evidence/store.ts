@@ -39,7 +39,7 @@ import {
   type WorkflowEvent,
   type WorkflowRowData,
 } from './rows.js';
-import { EVIDENCE_FILE, EVIDENCE_FORMAT, SCHEMA_SQL } from './schema.js';
+import { EVIDENCE_FILE, EVIDENCE_FORMAT, INDEX_SQL, SCHEMA_SQL } from './schema.js';
 import { RecordsSink, type RecordsSource, type SinkEdge, type SinkOptions, type SinkTarget } from './sink.js';
 import { tailFromStore, type StoreTail, type TailQueryOptions } from './tail-query.js';
 
@@ -338,6 +338,7 @@ export class EvidenceStore implements SinkTarget {
     this.pending.clear();
     this.finished = true;
     this.flush();
+    this.db.exec(INDEX_SQL);
     // attempt: 0 for the first delivery of a request through an edge, 1 for its first retry, …
     // ("the same request": the journal's identity: trace, method, path, JSON-RPC method, key).
     this.db.exec(`UPDATE hops SET attempt = a.n FROM (
