@@ -58,7 +58,9 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
     records.set(edgeId, recs);
     journal.push(...entries);
 
-    const figures = new EdgeFigureBuilder(edgeId, proxy.edge.protocol, clock);
+    // A nats edge has no HTTP records: its hop figures are unknown, as on a tcp edge (its
+    // per-subject figures come from src/chaos/nats/client.ts).
+    const figures = new EdgeFigureBuilder(edgeId, proxy.edge.protocol === 'nats' ? 'tcp' : proxy.edge.protocol, clock);
     for (const e of entries) if (e.fired) figures.addFiredDecision(e.type, e.outcome);
     // In start order, as the evidence store streams them (the recorders then stay small).
     const originals = recs.filter((r) => r.copyOf === undefined).map((r) => ({ r, start: Date.parse(r.time) }));

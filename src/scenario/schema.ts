@@ -61,6 +61,9 @@ export const MESSAGE_TOXIC_TYPES = [
   'stream_cut',
 ] as const;
 
+/** The message-level toxic types of a `nats` edge (NATS messages; `drop` and `duplicate` are NATS's own there). */
+export const NATS_TOXIC_TYPES = ['drop', 'duplicate', 'delay', 'reorder', 'drop_ack'] as const;
+
 /**
  * Placeholders the load driver expands in request paths, headers and bodies: `${uuid}` (the
  * workflow's, the same in each of its steps), `${seq}` (0, 1, 2, … in arrival order), `${phase}`
@@ -203,9 +206,10 @@ const defs: Record<string, SchemaNode> = {
       }),
       protocol: {
         type: 'string',
-        enum: ['http', 'tcp'],
+        enum: ['http', 'tcp', 'nats'],
         default: 'http',
-        description: '"http" allows message-level faults on this edge; "tcp" only TCP toxics. Default "http".',
+        description:
+          '"http" allows message-level faults on this edge; "nats" is an edge to a NATS server (the caller gets nats://127.0.0.1:<proxy port>) with NATS message faults; "tcp" only TCP toxics. Default "http".',
       },
     },
     ['from', 'to', 'env'],
@@ -218,7 +222,7 @@ const defs: Record<string, SchemaNode> = {
         'x-expected': 'an edge written "from->to", e.g. "planner->payments"',
       }),
       type: str(
-        `The toxic type: TCP (${TCP_TOXIC_TYPES.join(', ')}) or message-level on http edges (${MESSAGE_TOXIC_TYPES.join(', ')}).`,
+        `The toxic type: TCP (${TCP_TOXIC_TYPES.join(', ')}), message-level on http edges (${MESSAGE_TOXIC_TYPES.join(', ')}) or on nats edges (${NATS_TOXIC_TYPES.join(', ')}).`,
         { minLength: 1, 'x-expected': 'a toxic type' },
       ),
       name: str('Toxic name. Default "<phase>-<type>-<index>".', {
@@ -236,6 +240,10 @@ const defs: Record<string, SchemaNode> = {
         path: ref('stringOrList', 'Path glob(s) without the query string, e.g. "/charges" or "/a2a/**".'),
         header: ref('stringMap', 'Header values the request must carry; "*" in a value matches any run of characters.'),
         jsonrpc_method: ref('stringOrList', 'JSON-RPC method(s) in the body, e.g. "SendMessage" or "tools/call".'),
+        subject: ref('stringOrList', 'nats edges: NATS subject(s), with "*" (one token) and ">" (the rest) wildcards, e.g. "orders.*".'),
+        direction: ref('stringOrList', 'nats edges: "publish" (caller -> server) and/or "deliver" (server -> caller). Default both.'),
+        stream: str('nats edges: the JetStream stream of a delivery or ack ("*" wildcard).'),
+        consumer: str('nats edges: the JetStream consumer of a delivery or ack ("*" wildcard).'),
       }),
       probability: ratio('Message-level only: chance that a matching request is hit. Default 1.'),
       first: count('Message-level only: hit only the first N matching requests.'),

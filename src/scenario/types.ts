@@ -72,8 +72,8 @@ export interface EdgeInput {
   to: string;
   /** The environment variable the caller reads the callee's (proxied) base URL from. */
   env: string;
-  /** `http` enables message-level faults on this edge. Default `http`. */
-  protocol?: 'http' | 'tcp';
+  /** `http` enables message-level faults on this edge; `nats` NATS message faults (an edge to a NATS server). Default `http`. */
+  protocol?: 'http' | 'tcp' | 'nats';
 }
 
 /** Request matching for message-level faults. */
@@ -86,6 +86,14 @@ export interface FaultMatchInput {
   header?: Record<string, string>;
   /** The JSON-RPC `method`(s) in the request body (A2A `SendMessage`, MCP `tools/call`). */
   jsonrpc_method?: string | string[];
+  /** nats edges: NATS subject(s), `*` / `>` wildcards. */
+  subject?: string | string[];
+  /** nats edges: `publish` (caller → server) and/or `deliver` (server → caller); default both. */
+  direction?: string | string[];
+  /** nats edges: JetStream stream of a delivery or ack. */
+  stream?: string;
+  /** nats edges: JetStream consumer of a delivery or ack. */
+  consumer?: string;
 }
 
 /** One fault applied to one edge for the length of a phase. */
@@ -287,7 +295,7 @@ export interface ScenarioEdge {
   from: string;
   to: string;
   env: string;
-  protocol: 'http' | 'tcp';
+  protocol: 'http' | 'tcp' | 'nats';
 }
 
 /** A loaded fault. Message-level options are passed through as written. */

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckPolicy, connect, headers, nanos, type NatsConnection } from 'nats';
 import type { ProxyServer } from '../../../src/chaos/server.js';
-import type { SubjectRecord } from '../../../src/chaos/nats/records.js';
+import { fetchSubjectRecords } from '../../../src/chaos/nats/client.js';
 import type { NatsJournalEntry } from '../../../src/chaos/nats/state.js';
 import { addToxic, api, natsSkipReason, ndjson, startNatsProxy, startNatsServer, until, type NatsServer } from './helpers.js';
 
@@ -38,7 +38,7 @@ describe.skipIf(skip !== null)('nats proxy against a real nats-server', { timeou
     open.push(nc);
     return nc;
   }
-  const records = async () => new Map((await ndjson<SubjectRecord>(proxy.server.url, proxy.name, 'records')).map((r) => [r.subject, r]));
+  const records = async () => new Map((await fetchSubjectRecords(proxy.server.url, proxy.name)).map((r) => [r.subject, r]));
   const journal = () => ndjson<NatsJournalEntry>(proxy.server.url, proxy.name, 'journal');
 
   /** Subscribes on `subject` and collects payloads (with arrival times). */
