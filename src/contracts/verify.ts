@@ -12,6 +12,23 @@ import { pactCore, type ConsumerVersionSelector, type CoreVerifierOptions } from
 import { interactionKind, interactionStates, readPactDir, type PactFile, type PactProviderState } from './pact-file.js';
 import { startProviderFromScenario, type ContractScenario, type StartedProvider } from './providers.js';
 import { isProviderStateHandlers, type ProviderStateHandlers } from './states.js';
+import { probeTcp } from '../scenario/runtimes/wait.js';
+
+/**
+ * A provider given by URL must accept connections before the Pact verifier runs: otherwise every
+ * interaction would fail with a connection error and read as a mismatch (exit 1) instead of the
+ * environment problem it is (exit 3).
+ */
+async function checkProviderReachable(provider: string, url: string): Promise<void> {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (await probeTcp(host, port)) return;
+  throw new AgentcheckError(
+    'environment',
+    `provider '${provider}' is unreachable at ${u.origin} (nothing accepted a TCP connection within 1 s: not running, or connection refused); hint: start it first, or give --scenario to let agentcheck start it`,
+  );
+}
 
 /** Handlers for one provider, or handlers by provider name (`'*'` for every provider). */
 export type StateHandlerSet = ProviderStateHandlers | Record<string, ProviderStateHandlers>;
@@ -341,6 +358,7 @@ async function verifyProvider(provider: string, pacts: PactFile[], options: Veri
       result.agents = started.agents;
     } else {
       result.agents = { [provider]: providerUrl };
+      await checkProviderReachable(provider, providerUrl);
     }
   } catch (err) {
     if (err instanceof AgentcheckError && err.code === 'environment') {

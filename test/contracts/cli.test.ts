@@ -1,6 +1,7 @@
 // End to end: the real `agentcheck contracts` CLI (dist, built by `npm test`) on the reference team.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -126,6 +127,18 @@ describe('agentcheck contracts verify', () => {
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(/✗ payments@\S+: not verified — provider 'payments' could not be started/);
     expect(r.stdout).toContain('unknown mode');
+  });
+
+  it('a provider URL where nothing listens exits 3 with a hint, not 1 (no interaction was verified)', async () => {
+    // A port that was just free: connections to it are refused.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const r = await cli(['contracts', 'verify', '--provider-base-url', `http://127.0.0.1:${port}`, '--provider', 'payments', '--out', path.join(tmp, 'refused')]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toMatch(new RegExp(`✗ payments@\\S+: not verified — provider 'payments' is unreachable at http://127\\.0\\.0\\.1:${port} \\(.*connection refused\\); hint: start it first, or give --scenario`));
+    expect(r.stdout).toMatch(/NOT VERIFIED: .* 0 interaction\(s\), 0 failed/);
   });
 
   it('bad usage exits 2 with a message, never a stack trace', async () => {
