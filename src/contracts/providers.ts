@@ -6,6 +6,7 @@
  * of its message pacts go through a recording tap, so the messages it really sends can be verified.
  */
 import { AgentcheckError } from '../errors.js';
+import { enableReaperInWorker } from '../reaper/watchdog.js';
 import { allocatePort, startProcessAgent, type StartedAgent } from '../scenario/runtimes/process.js';
 import type { Scenario, ScenarioAgent } from '../scenario/types.js';
 import { startMessageTap, type MessageTap } from './tap.js';
@@ -68,6 +69,8 @@ export async function startProviderFromScenario(
   provider: string,
   options: StartProviderOptions = {},
 ): Promise<StartedProvider> {
+  // `contracts verify` starts providers in a worker process: they get a watchdog there too.
+  enableReaperInWorker(`agentcheck contracts verify (worker for provider ${provider})`);
   const byName = new Map(scenario.agents.map((a) => [a.name, a]));
   if (!byName.has(provider)) {
     throw new AgentcheckError('config', `provider '${provider}' is not an agent of the scenario`,

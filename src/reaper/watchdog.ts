@@ -127,9 +127,25 @@ export class Reaper {
 let options: ReaperOptions | undefined;
 let current: Reaper | undefined;
 
+/** Set in the environment by {@link enableReaper}, so agentcheck's own worker processes enable theirs. */
+const REAPER_ENV = 'AGENTCHECK_REAPER';
+
 /** Lets this process start a reaper (the CLI calls it once; the watchdog is spawned on first use). */
 export function enableReaper(reaperOptions: ReaperOptions = {}): void {
   options = reaperOptions;
+  process.env[REAPER_ENV] = '1';
+}
+
+/**
+ * In a worker process agentcheck forked (e.g. `contracts verify`'s, which starts the providers):
+ * enables the worker's own reaper when its parent has one, and ends the worker when the parent
+ * goes (its IPC channel closes), so the worker's exit hook and watchdog remove what it started.
+ */
+export function enableReaperInWorker(command: string): void {
+  if (options || process.env[REAPER_ENV] !== '1') return;
+  enableReaper({ command });
+  // 130: interrupted, as the parent was.
+  if (process.connected) process.once('disconnect', () => process.exit(130));
 }
 
 /** Starts the reaper now (before anything is started), when enabled; returns it. */

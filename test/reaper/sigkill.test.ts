@@ -104,6 +104,32 @@ describe('SIGKILL of the CLI during a process-runtime run', { timeout: 240_000 }
   });
 });
 
+describe('SIGKILL of `contracts verify` while its providers run', { timeout: 120_000 }, () => {
+  it('leaves no provider process', async () => {
+    const dirs = runDirs(base, 'contracts');
+    const cli = startCli(['contracts', 'verify', '--scenario', 'scenarios/order-fulfilment.yaml', '--state-handlers', 'test/contracts/team/states.ts', '--out', dirs.out], dirs, { PACT_DO_NOT_TRACK: 'true' });
+    started.push(cli);
+    const ofRun = () => processesWithEnv(`REAPER_MARK_DIR=${dirs.mark}`, [cli.pid]);
+    // Providers up: the registry lists process groups, and they are processes of this run.
+    let exited = false;
+    void cli.exited.then(() => (exited = true));
+    await until(() => exited || runFiles(dirs.state).some((f) => {
+      try {
+        return readFileSync(f, 'utf8').includes('"process-group"');
+      } catch {
+        return false;
+      }
+    }), 60_000);
+    expect(exited, cli.stderr()).toBe(false);
+    const before = ofRun();
+    expect(before.length).toBeGreaterThan(1); // the watchdog and at least one provider
+    cli.child.kill('SIGKILL');
+    const clean = await waitClean(() => ofRun().map((pid) => `process ${pid}`), 3000);
+    expect(clean.left).toEqual([]);
+    cleanTimes.push(clean.ms);
+  });
+});
+
 describe('SIGHUP (a closed terminal) during a run', { timeout: 120_000 }, () => {
   it('tears down, writes a report marked aborted by SIGHUP, exits 130 and leaves nothing', async () => {
     const dirs = runDirs(base, 'hup');
