@@ -56,6 +56,13 @@ export { httpProtocol } from './chaos/http/protocol.js';
 export type { HttpMessageToxicDefinition, MessageAction, CompiledMessageToxic } from './chaos/http/message-toxic.js';
 export { drawLatency, LATENCY_DISTRIBUTIONS } from './chaos/http/distribution.js';
 export type { LatencySpec, LatencyDistribution } from './chaos/http/distribution.js';
+export { natsProtocol } from './chaos/nats/protocol.js';
+export { fetchSubjectRecords, readSubjectRecords, readNatsJournal, subjectTotals } from './chaos/nats/client.js';
+export type { SubjectTotals } from './chaos/nats/client.js';
+export { parseSubjectRecords } from './chaos/nats/records.js';
+export type { SubjectRecord } from './chaos/nats/records.js';
+export type { NatsJournalEntry } from './chaos/nats/state.js';
+export type { NatsMessageToxicDefinition, NatsAction, CompiledNatsToxic } from './chaos/nats/message-toxic.js';
 export type {
   Toxic,
   ToxicDefinition,
