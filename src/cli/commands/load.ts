@@ -16,7 +16,7 @@ import type { RunReport } from '../../report/model.js';
 import { exitCodeForVerdict, judgeReport } from '../../report/verdict.js';
 import { defaultRunDir, parseReportFormats, REPORT_FORMATS, writeReports, type ReportFormat } from '../../report/write.js';
 import { tryParseDuration } from '../../scenario/duration.js';
-import { parseIntFlag, type RegisterCommand } from '../command.js';
+import { onInterrupt, parseIntFlag, type RegisterCommand } from '../command.js';
 
 /** The one phase of an `agentcheck load` run (budgets may scope to it: `http.latency{phase=load} …`). */
 export const LOAD_PHASE = 'load';
@@ -183,8 +183,12 @@ export async function loadCommand(url: string, flags: LoadFlags, io: LoadIo = pr
     interrupted = signal;
     abort.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGHUP too: a closed terminal still gets the partial result and report. Once only: a second
+  // signal ends the process as usual.
+  const offInterrupt = onInterrupt((signal) => {
+    offInterrupt();
+    onSignal(signal);
+  });
   let result: LoadResult;
   try {
     result = await runLoad({
@@ -198,8 +202,7 @@ export async function loadCommand(url: string, flags: LoadFlags, io: LoadIo = pr
       limits: { lateToleranceMs: flags.lateTolerance, maxLateFraction: flags.maxLate },
     });
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    offInterrupt();
   }
   // Bare budgets read the workflow series; for this one plain request it is the request itself.
   const results = evaluateBudgets(budgets, { series: result.seriesByName, phases: [LOAD_PHASE] });
