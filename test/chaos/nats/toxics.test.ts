@@ -66,6 +66,23 @@ describe.skipIf(skip !== null)('nats proxy against a real nats-server', { timeou
     expect(await journal()).toEqual([]);
   });
 
+  it('carries a 1 MiB message (many chunks) intact on the per-frame path', async () => {
+    await fresh();
+    await addToxic(proxy.server.url, proxy.name, { type: 'drop', attributes: { match: { subject: 'never.this' } } });
+    const sub = await client();
+    const pub = await client();
+    const big = new Uint8Array(1024 * 1024 - 1024).map((_, i) => (i * 31) % 251);
+    const got: Uint8Array[] = [];
+    sub.subscribe('big.x', { callback: (_e, m) => got.push(m.data) });
+    await sub.flush();
+    pub.publish('big.x', big);
+    pub.publish('big.x', enc('after'));
+    await pub.flush();
+    await until(() => got.length === 2, 10_000, 'both messages');
+    expect(Buffer.from(got[0]!).equals(Buffer.from(big))).toBe(true);
+    expect(dec(got[1]!)).toBe('after');
+  });
+
   it('drop on publish: the first matching publish never reaches the server', async () => {
     await fresh();
     await addToxic(proxy.server.url, proxy.name, { type: 'drop', attributes: { first: 1, match: { subject: 'orders.*', direction: 'publish' } } });
