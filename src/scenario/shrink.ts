@@ -53,6 +53,17 @@ export function faultDecisions(scenario: Scenario, journal: readonly SavedJourna
   return out;
 }
 
+/**
+ * The checks a rerun must fail (at least one of) to be "the same failure": the failed invariants
+ * and crashed agents when there are any, since a latency budget can also fail from a busy machine
+ * and would make every rerun look like a reproduction; the failed budgets otherwise.
+ */
+export function shrinkTarget(report: RunReport): Set<string> {
+  const all = failedChecks(report);
+  const correctness = [...all].filter((c) => !c.startsWith('budget:'));
+  return correctness.length > 0 ? new Set(correctness) : all;
+}
+
 /** One line naming a decision, for the CLI. */
 export function describeDecision(d: FaultDecision): string {
   if (!d.entry) return `${d.type} on ${d.edge} for all of phase ${d.phase}`;
@@ -122,7 +133,7 @@ export async function shrinkRun(scenario: Scenario, failed: RunReport, journal: 
   const maxReruns = options.maxReruns ?? 30;
   const reproduceRuns = options.reproduceRuns ?? 2;
   const verifyRuns = options.verifyRuns ?? 3;
-  const target = failedChecks(failed);
+  const target = shrinkTarget(failed);
   const decisions = faultDecisions(scenario, journal);
   let reruns = 0;
   const sameFailure = (r: RunReport) => r.verdict === 'fail' && [...failedChecks(r)].some((c) => target.has(c));

@@ -77,6 +77,19 @@ describe('idempotencyCommand', () => {
     expect(input(again.out.join(''))).toBe(input(text));
   });
 
+  it('a counterexample replayed (--path) against the fixed agent did not reproduce: exit 4, never a pass', async () => {
+    const c = capture();
+    expect(await idempotencyCommand(flags({ target: noDedup.url, out: join(tmp, 'fail-2'), property: ['duplicate-delivery'], format: ['json'] }), c.io)).toBe(1);
+    const path = /--path (\S+)/.exec(c.out.join(''))?.[1] as string;
+    const fixed = capture();
+    const code = await idempotencyCommand(flags({ target: correct.url, out: join(tmp, 'fixed'), property: ['duplicate-delivery'], path, format: ['json'] }), fixed.io);
+    expect(code).toBe(4);
+    expect(fixed.out.join('')).toMatch(new RegExp(`^did not reproduce: the counterexample of duplicate-delivery at --seed 1 --path ${path} no longer fails \\(held`, 'm'));
+    const report = JSON.parse(readFileSync(join(tmp, 'fixed', 'report.json'), 'utf8')) as { verdict: string; reasons: string[] };
+    expect(report.verdict).toBe('invalid');
+    expect(report.reasons[0]).toMatch(/^did not reproduce/);
+  });
+
   it('returns 4 when nothing could exercise the properties', async () => {
     const c = capture();
     const code = await idempotencyCommand(

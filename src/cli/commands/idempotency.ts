@@ -108,6 +108,15 @@ export async function idempotencyCommand(flags: IdempotencyFlags, io: Idempotenc
     toolVersion: toolVersion(),
     startedAt,
   });
+  // --path replays one counterexample: one that no longer fails did not reproduce (exit 4), it is no pass.
+  const notReproduced = flags.path !== undefined && result.status !== 'failed' && !result.error;
+  if (notReproduced) {
+    const outcome = result.properties[0];
+    const line = `did not reproduce: the counterexample of ${flags.property?.[0]} at --seed ${flags.seed} --path ${flags.path} no longer fails${outcome ? ` (${outcome.summary})` : ''}`;
+    io.stdout(`${line}\n`);
+    report.verdict = 'invalid';
+    report.reasons = [line, ...report.reasons];
+  }
   const dir = flags.out ?? defaultRunDir(startedAt);
   const paths = await writeReports(report, dir, flags.format);
   io.stdout(`reports: ${Object.values(paths).join(', ')}\n`);
@@ -115,7 +124,7 @@ export async function idempotencyCommand(flags: IdempotencyFlags, io: Idempotenc
   if (result.status === 'failed') return ExitCode.CheckFailed;
   // Nothing violated, but the target stopped answering part-way: that is the answer (3, or 2 for a probe), after the reports.
   if (result.error) throw new AgentcheckError(result.error.code, result.error.message, result.error.hint);
-  if (result.status === 'not-exercised') return ExitCode.InvalidRun;
+  if (result.status === 'not-exercised' || notReproduced) return ExitCode.InvalidRun;
   return ExitCode.Ok;
 }
 
