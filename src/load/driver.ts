@@ -47,7 +47,7 @@ import { AgentcheckError } from '../errors.js';
 import { createLatencyHistogram, percentileMs, recordMs } from './histogram.js';
 import { judgeGenerator, ResourceMonitor, type GeneratorStats, type HealthLimits, type Validity } from './health.js';
 import { LatencyRecorder, toPhaseReports, type Outcome, type RecordedSeries } from './recorder.js';
-import type { PhaseReport, TimePoint } from '../report/model.js';
+import type { PhaseReport, TimePoint, WorkflowOutcomeCount } from '../report/model.js';
 import { randomTraceparent, randomUuid } from './template.js';
 import { compileWorkflow, type CompiledStep, type CompiledWorkflow, type WorkflowSpec } from '../workflow/compile.js';
 import { WeightedMix } from '../workflow/mix.js';
@@ -164,18 +164,11 @@ export interface PhaseOptions {
   durationMs?: number;
 }
 
-/** Workflows that ended one way in one phase. */
-export interface OutcomeCount {
-  phase: string;
-  workflow: string;
-  /** Outcome class: `completed`, `failed`, `canceled`, `rejected`, `timeout`, `jsonrpc:<code>`, `http:<status>`, … */
-  class: string;
-  /** The JSON-RPC method whose answer decided it, when there was one. */
-  method?: string;
-  count: number;
-  /** The first error message seen for this class (JSON-RPC `error.message`, a tool's text). */
-  message?: string;
-}
+/**
+ * Workflows that ended one way in one phase: `{ phase, workflow, class, method?, count, message? }`
+ * (the report's shape, so the runner copies `LoadResult.outcomes` as is).
+ */
+export type OutcomeCount = WorkflowOutcomeCount;
 
 /** Everything a load run produced. */
 export interface LoadResult {

@@ -54,7 +54,7 @@ describe('agentcheck load (CLI)', () => {
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report).toMatchObject({ kind: 'load', verdict: 'pass' });
     expect(report.budgets).toHaveLength(2);
-    expect(report.budgets[0]).toMatchObject({ metric: 'http.latency', scope: 'load', status: 'pass', objectiveRatio: 0.99 });
+    expect(report.budgets[0]).toMatchObject({ metric: 'workflow.latency', scope: 'load', status: 'pass', objectiveRatio: 0.99 });
     expect(report.budgets[0].windows).toHaveLength(12);
     expect(report.load).toMatchObject({ model: 'open', targetRate: 100 });
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toContain('<testsuite');
@@ -71,9 +71,10 @@ describe('agentcheck load (CLI)', () => {
   it('a budget on a metric with no samples is an invalid run (exit 4), never a pass', async () => {
     const target = await startServer(() => ({}));
     servers.push(target);
-    const r = await cli([target.url, '--rate', '50', '--duration', '1s', '--budget', 'workflow.latency p(99) < 1s', '--out', tempDir(), ...lenient]);
+    // A plain GET is not a JSON-RPC call: the entry series of the method gets no events.
+    const r = await cli([target.url, '--rate', '50', '--duration', '1s', '--budget', 'http.latency{method=tools/call} p(99) < 1s', '--out', tempDir(), ...lenient]);
     expect(r.code).toBe(4);
-    expect(r.stdout).toMatch(/invalid\s+workflow\.latency/);
+    expect(r.stdout).toMatch(/invalid\s+http\.latency\{method=tools\/call\}/);
     expect(r.stdout).toMatch(/no data/);
   });
 

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileBudget, evaluateBudget } from '../../src/load/budget.js';
 import { runLoad, type HistoryEvent, type LoadResult } from '../../src/load/driver.js';
-import { sendBody, startA2aServer, startRpcServer, type RpcServer } from './servers.js';
+import { closeAfterEach, sendBody, startA2aServer, startRpcServer } from './servers.js';
 
-let servers: RpcServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-function keep<T extends RpcServer>(s: T): T {
-  servers.push(s);
-  return s;
-}
+const keep = closeAfterEach();
 
 const judge = (result: LoadResult, budget: string) => evaluateBudget(compileBudget(budget), { series: result.seriesByName })[0]!;
 const classes = (result: LoadResult) => Object.fromEntries(result.outcomes.map((o) => [o.class, o.count]));
@@ -31,7 +23,7 @@ describe('protocol-aware outcomes, on by default', () => {
     expect(judge(bad, 'http.error_rate < 1%').status).toBe('pass');
     // The workflow lasts until the terminal state: ≥ 150 ms, where the entry hop took a few ms.
     expect(bad.workflow.phases[0]!.latency!.p50).toBeGreaterThanOrEqual(150);
-    expect(bad.series.phases[0]!.latency!.p50).toBeLessThan(100);
+    expect(bad.series.phases[0]!.latency!.p50).toBeLessThan(bad.workflow.phases[0]!.latency!.p50);
     const c = classes(bad);
     expect(c.failed! / (c.failed! + c.completed!)).toBeGreaterThan(0.85);
     // Follow-up polls are steps of the workflow, not workflows: one invoke + one completion each.

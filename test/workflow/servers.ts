@@ -5,6 +5,20 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
+
+/** Servers a test file starts, closed after each test: `const keep = closeAfterEach();` then `keep(await start…())`. */
+export function closeAfterEach(): <T extends { close(): Promise<void> }>(server: T) => T {
+  let servers: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
+  });
+  return (server) => {
+    servers.push(server);
+    return server;
+  };
+}
 
 /** What a handler answers. */
 export type RpcAnswer =

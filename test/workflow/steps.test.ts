@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileBudget, evaluateBudget } from '../../src/load/budget.js';
 import { runLoad, type HistoryEvent } from '../../src/load/driver.js';
 import { AgentcheckError } from '../../src/errors.js';
-import { sendBody, startA2aServer, startRpcServer, type RpcServer } from './servers.js';
+import { closeAfterEach, sendBody, startA2aServer, startRpcServer } from './servers.js';
 
-let servers: RpcServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-function keep<T extends RpcServer>(s: T): T {
-  servers.push(s);
-  return s;
-}
+const keep = closeAfterEach();
 
 describe('workflows: mixes, steps, extraction, poll steps', () => {
   it('a 3:1 mix lands within ±5 % of 75/25 over 2,000 workflows, and the same seed makes the same choices', async () => {
