@@ -90,6 +90,11 @@ interface EdgeUpdate {
   source: string | null;
 }
 
+/** SQLite page cache while rows are being appended, KiB. */
+const COLLECT_CACHE_KIB = 2048;
+/** SQLite page cache for building the indexes and running the queries after finish(), KiB. */
+const QUERY_CACHE_KIB = 32768;
+
 const pendingKey = (driver: string, seq: number) => `${driver}\u0000${seq}`;
 
 /** Opens (creating) `<dir>/evidence.sqlite`. */
@@ -131,6 +136,9 @@ export class EvidenceStore implements SinkTarget {
     this.db.pragma('journal_mode = WAL');
     // WAL + NORMAL: a crash may lose the last transactions, never corrupt the file; no fsync per commit.
     this.db.pragma('synchronous = NORMAL');
+    // Appending needs few pages; better-sqlite3's default 16 MB cache would only add to the RSS of
+    // the run. The queries after finish() get a bigger one.
+    this.db.pragma(`cache_size = -${COLLECT_CACHE_KIB}`);
     this.db.exec(SCHEMA_SQL);
     const meta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     meta.run('format', String(EVIDENCE_FORMAT));
@@ -338,6 +346,7 @@ export class EvidenceStore implements SinkTarget {
     this.pending.clear();
     this.finished = true;
     this.flush();
+    this.db.pragma(`cache_size = -${QUERY_CACHE_KIB}`);
     this.db.exec(INDEX_SQL);
     // attempt: 0 for the first delivery of a request through an edge, 1 for its first retry, …
     // ("the same request": the journal's identity: trace, method, path, JSON-RPC method, key).
