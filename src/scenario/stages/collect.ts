@@ -15,7 +15,7 @@ import type { Started } from './start.js';
 /** What the collect stage produced. */
 export interface Collected {
   edges: EdgeReport[];
-  /** Every series a budget may read: `http` (the entry) and `edge.<from>-><to>`. */
+  /** Every series a budget may read: `http` (the entry hop), `workflow`, their scoped forms, and `edge.<from>-><to>`. */
   series: Record<string, RecordedSeries>;
   /** Raw hop records by edge id (tail attribution). */
   records: Map<string, EdgeRecord[]>;
@@ -34,7 +34,7 @@ export async function collectStage(started: Started, driven: Driven, drain?: Jou
   const edges = await collectEdges(started.backend, started.team, driven.load, drained);
   return {
     edges: edges.reports,
-    series: { ...(driven.load ? { http: driven.load.series } : {}), ...edges.series },
+    series: { ...(driven.load?.seriesByName ?? {}), ...edges.series },
     records: edges.records,
     journal: edges.journal,
     ...(edges.duplicatesDelivered !== undefined ? { duplicatesDelivered: edges.duplicatesDelivered } : {}),

@@ -12,7 +12,8 @@ import type { CheckStatus, FaultWindow, InvariantResult } from '../../report/mod
 import { evaluateInvariant } from '../invariants.js';
 import { sleep } from '../runtimes/wait.js';
 import { applyFaultPhase, removeFaults, type AppliedFault } from '../timeline.js';
-import type { ScenarioInvariant, ScenarioPhase, ScenarioRequest } from '../types.js';
+import { driverWorkflows, followOptionsOf } from '../../workflow/scenario.js';
+import type { ScenarioInvariant, ScenarioPhase } from '../types.js';
 import type { InvariantContext } from '../invariants.js';
 import type { DetectorInput } from '../../detect/detector.js';
 import { SocketView } from '../../detect/socket-view.js';
@@ -37,35 +38,6 @@ export interface Driven {
   abortedBy?: { reason: string; atMs: number; faultsRemovedAtMs: number };
   /** The process runtime's socket view: what each agent connected to, and what it was allowed to. */
   sockets?: DetectorInput['sockets'];
-}
-
-/**
- * The load request of a scenario as the driver's template. The scenario may name the
- * Idempotency-Key header itself (any value; `${idempotencyKey}` is an alias of `${uuid}`);
- * the driver always sends one key per request and records it in the history.
- */
-export function driverTarget(baseUrl: string, request: ScenarioRequest) {
-  const alias = (s: string) => s.replaceAll('${idempotencyKey}', '${uuid}').replaceAll('${traceparent}', '');
-  const headers: Record<string, string> = {};
-  let idempotencyKey: string | undefined;
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (name.toLowerCase() === 'idempotency-key') idempotencyKey = alias(value);
-    else if (name.toLowerCase() !== 'traceparent') headers[name] = alias(value);
-  }
-  let body: string | undefined;
-  if (request.body !== undefined) {
-    body = alias(typeof request.body === 'string' ? request.body : JSON.stringify(request.body));
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type') && typeof request.body !== 'string') {
-      headers['Content-Type'] = 'application/json';
-    }
-  }
-  return {
-    url: `${baseUrl}${alias(request.path)}`,
-    method: request.method,
-    headers,
-    ...(body !== undefined ? { body } : {}),
-    idempotencyKey: idempotencyKey ?? '${uuid}',
-  };
 }
 
 /** Figures over the last few seconds of a run, for progress lines and abort conditions. */
@@ -166,23 +138,21 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
       const load = scenario.load;
       const entry = team.agents.get(load.target);
       if (!entry) throw new AgentcheckError('config', `load.target '${load.target}' is not an agent of the scenario`);
-      const target = driverTarget(entry.url, load.requests[0]!);
-      if (load.requests.length > 1) ctx.notes.push(`note: only the first of ${load.requests.length} request templates is driven`);
+      // Every workflow of the mix is driven (the short-form requests are one-step workflows).
+      const workflows = driverWorkflows(entry.url, load);
+      const shared = { workflows, follow: followOptionsOf(load), workflowTimeoutMs: load.workflowTimeoutMs, model: load.model, connections: load.connections, timeoutMs: load.timeoutMs };
       if (scenario.warmupMs > 0) {
         options.onFirstRequest?.(ctx.clock());
-        const warm = createLoadDriver({ target, model: load.model, rate: load.rate, connections: load.connections, timeoutMs: load.timeoutMs, phase: 'warmup', seed: `${ctx.seed}/warmup`, history: (e) => evidence.record(e, 'warmup') });
+        const warm = createLoadDriver({ ...shared, rate: load.rate, phase: 'warmup', seed: `${ctx.seed}/warmup`, history: (e) => evidence.record(e, 'warmup') });
         await warm.start();
         await sleep(scenario.warmupMs, signal);
         await warm.stop();
         ctx.checkAbort();
       }
       driver = createLoadDriver({
+        ...shared,
         limits: { lateToleranceMs: load.lateToleranceMs, maxLateFraction: load.maxLateFraction },
-        target,
-        model: load.model,
         rate: first.load?.rate ?? load.rate,
-        connections: load.connections,
-        timeoutMs: load.timeoutMs,
         phase: first.name,
         phaseDurationMs: first.durationMs,
         seed: ctx.seed,

@@ -72,9 +72,12 @@ export const tailChecker: Checker = {
     if (!driven.load) return {};
     const latencyBudget = ctx.budgets.find((b) => b.measure === 'latency' && b.stat.kind === 'percentile' && (b.stream === 'http' || b.stream === 'workflow'));
     const percentile = latencyBudget && latencyBudget.stat.kind === 'percentile' ? latencyBudget.stat.p : 99;
+    // Workflows judged to their terminal outcome; each one's hops are those that started within
+    // its own window (on the hops' wall clock), so work done after it ended is not blamed on it.
+    const zero = Date.parse(driven.load.startedAt);
     const workflows: WorkflowSample[] = [];
     for (const e of evidence.completions() as Iterable<DriverHistoryEvent>) {
-      if (e.latencyMs !== undefined) workflows.push({ traceparent: e.traceparent, latencyMs: e.latencyMs, id: e.key });
+      if (e.latencyMs !== undefined) workflows.push({ traceparent: e.traceparent, latencyMs: e.latencyMs, id: e.key, startMs: zero + e.tMs - e.latencyMs, endMs: zero + e.tMs });
     }
     const hops: HopRecord[] = [];
     for (const [edge, list] of collected.records) {
