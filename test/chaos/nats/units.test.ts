@@ -78,7 +78,7 @@ function harness(direction: 'publish' | 'deliver', seed = 'units') {
       .push(Buffer.concat(written))
       .frames.filter((f): f is NatsMessageFrame => f.kind === 'message')
       .map((f) => f.raw.subarray(f.bodyOffset + f.headerBytes, f.raw.length - 2).toString());
-  return { flow, state, add, written, payloads, ended: () => ended };
+  return { flow, state, toxics, add, written, payloads, ended: () => ended };
 }
 
 const hpub = (subject: string, id: string, body: string) => {
@@ -125,6 +125,18 @@ describe('NatsFlow', () => {
     while (!h.ended() && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 5));
     expect(Date.now() - started).toBeGreaterThanOrEqual(38);
     expect(h.payloads()).toEqual(['x']);
+  });
+
+  it('follows toxic updates and removals on an open connection', () => {
+    const h = harness('publish');
+    h.add('drop', { match: { subject: 'a' } });
+    const toxic = h.state.active()[0]!.toxic;
+    h.flow.write(Buffer.from('PUB a 1\r\n1\r\nPUB b 1\r\n2\r\n'));
+    h.toxics.update(toxic.name, { ...toxic.attributes, match: { subject: 'b' } }, 1);
+    h.flow.write(Buffer.from('PUB a 1\r\n3\r\nPUB b 1\r\n4\r\n'));
+    h.toxics.remove(toxic.name);
+    h.flow.write(Buffer.from('PUB a 1\r\n5\r\nPUB b 1\r\n6\r\n'));
+    expect(h.payloads()).toEqual(['2', '3', '5', '6']);
   });
 
   it('never faults JetStream status messages (heartbeats, flow control)', () => {
