@@ -9,6 +9,9 @@
  *    Idempotency-Key, a traceparent, HDR recording and history). The open model is compared on CPU
  *    per request at a fixed rate with autocannon's `overallRate`. Goal: ≥ 0.95× req/s.
  * 2. Accuracy: p50 against a target with a fixed 50 ms delay (goal: within 1 ms of 50 ms).
+ * 1c. Workflows: CPU per workflow of a JSON-RPC call whose answer is read and judged (JSON-RPC
+ *    error, MCP isError, A2A task) vs a plain request, at the same fixed rate against the same
+ *    target process, alternating (the plain path must not pay for the protocol-aware one).
  * 3. Memory: a soak at 1,000 req/s (90 s by default, `--full` for 10 minutes); RSS after the first
  *    30 s (60 s with --full) vs at the end. Goal: growth ≤ 20 MB.
  */
@@ -40,10 +43,12 @@ if (args[0] === '--target') {
   const delay = Number(args[1]);
   // A precise delay: a timer to 2 ms short of it, then a short spin, so the target answers at
   // 50.0x ms and the benchmark measures the generator's accuracy, not Node's timer slack.
+  const rpc = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}]}}';
   const server = http.createServer((req, res) => {
     const due = performance.now() + delay;
     req.resume();
-    const send = () => res.end('ok');
+    // POST: a JSON-RPC answer (the protocol-aware path); GET: plain text.
+    const send = () => (req.method === 'POST' ? res.writeHead(200, { 'content-type': 'application/json' }).end(rpc) : res.end('ok'));
     const spin = () => (performance.now() >= due ? send() : setImmediate(spin));
     if (delay > 0) setTimeout(spin, Math.max(0, delay - 2));
     else send();
@@ -67,7 +72,7 @@ async function rawAutocannon(url, opts) {
 
 async function ours(url, opts, seconds = overheadSeconds) {
   const cpu0 = process.cpuUsage();
-  const d = createLoadDriver({ target: { url }, seed: 'bench', ...opts });
+  const d = createLoadDriver({ seed: 'bench', ...opts, target: opts.target ?? { url } });
   await d.start();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const res = await d.stop();
@@ -123,6 +128,21 @@ async function overheadAndAccuracy() {
     console.log(`    raw autocannon overallRate: ${f(rawRate.reqPerSec, 0)} req/s sent, ${f(rawRate.cpuMsPerReq * 1000, 1)} µs CPU/req`);
     console.log(`    agentcheck open model     : ${f(ourRate.reqPerSec, 0)} req/s sent, ${f(ourRate.cpuMsPerReq * 1000, 1)} µs CPU/req, late ${f(ourRate.late * 100, 2)}%, valid ${ourRate.valid}`);
     console.log(`    CPU per request ratio     : ${f(ourRate.cpuMsPerReq / rawRate.cpuMsPerReq, 2)}× of autocannon's\n`);
+
+    // 1c. The protocol-aware path (body read and classified) vs a plain request, alternating.
+    const body = JSON.stringify({ jsonrpc: '2.0', id: '${seq}', method: 'tools/call', params: { name: 'x', arguments: {} } });
+    const plain = [];
+    const judged = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      plain.push(await ours(fast.url, { model: 'open', rate }));
+      judged.push(await ours(fast.url, { model: 'open', rate, target: { url: fast.url, body, headers: { 'Content-Type': 'application/json' } } }));
+    }
+    const plainCpu = median(plain.map((r) => r.cpuMsPerReq * 1000));
+    const judgedCpu = median(judged.map((r) => r.cpuMsPerReq * 1000));
+    console.log(`1c. workflows at ${rate}/s, fast target: plain GET vs JSON-RPC tools/call whose answer is read and judged`);
+    console.log(`    plain request (body skipped)   : ${f(plainCpu, 1)} µs CPU/workflow   rounds: ${plain.map((r) => f(r.cpuMsPerReq * 1000, 1)).join(', ')}`);
+    console.log(`    JSON-RPC (body read, judged)   : ${f(judgedCpu, 1)} µs CPU/workflow   rounds: ${judged.map((r) => f(r.cpuMsPerReq * 1000, 1)).join(', ')}`);
+    console.log(`    ratio                          : ${f(judgedCpu / plainCpu, 2)}×\n`);
   } finally {
     fast.stop();
   }
