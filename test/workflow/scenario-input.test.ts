@@ -63,6 +63,13 @@ describe('workflows in the scenario file', () => {
     expect(load.workflows[1]!.steps[0]).toMatchObject({ name: 'step1', method: 'GET', path: '/healthz' });
   });
 
+  it('follow.a2a: false turns task following off; defaults apply without a follow section', () => {
+    const off = parseScenarioText(base('  follow: { a2a: false }\n  requests: [ { method: GET, path: /x } ]\n'), { baseDir: '/srv' }).load!;
+    expect(off.follow).toEqual({ a2a: false });
+    expect(off.workflowTimeoutMs).toBe(30_000);
+    expect(off.workflows.map((w) => w.name)).toEqual(['default']);
+  });
+
   it('becomes driver workflows against the entry URL, with the key header and aliases resolved', () => {
     const load = parseScenarioText(yaml, { baseDir: '/srv' }).load!;
     const [order] = driverWorkflows('http://127.0.0.1:4000', load);
