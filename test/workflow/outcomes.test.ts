@@ -121,6 +121,36 @@ describe('protocol-aware outcomes, on by default', () => {
     expect(sse.methods.every((m) => m === 'message/stream')).toBe(true);
   });
 
+  it('input-required is an error by default and ok when configured; rejected never ran (fail); a stalled JSON-RPC call times out at the request timeout', async () => {
+    const agent = keep(
+      await startRpcServer((method, _p, id) => ({
+        body: { jsonrpc: '2.0', id, result: { kind: 'task', id: 't', status: { state: method === 'ask' ? 'input-required' : 'rejected' } } },
+      })),
+    );
+    const ask = { url: `${agent.url}/`, body: { jsonrpc: '2.0', id: 1, method: 'ask' } };
+    const strict = await runLoad({ workflows: [{ name: 'ask', steps: [ask] }], phases: [{ name: 'p', durationMs: 300, rate: 20 }] });
+    expect(classes(strict)).toEqual({ 'input-required': strict.generator.sent });
+    const lenient = await runLoad({
+      workflows: [{ name: 'ask', steps: [ask] }],
+      phases: [{ name: 'p', durationMs: 300, rate: 20 }],
+      follow: { a2a: { pollIntervalMs: 100, maxIntervalMs: 1000, inputRequired: 'ok', authRequired: 'error' } },
+    });
+    expect(classes(lenient)).toEqual({ completed: lenient.generator.sent });
+    const history: HistoryEvent[] = [];
+    await runLoad({ workflows: [{ name: 'no', steps: [{ url: `${agent.url}/`, body: { jsonrpc: '2.0', id: 1, method: 'refuse' } }] }], phases: [{ name: 'p', durationMs: 300, rate: 20 }], history: (e) => history.push(e) });
+    const ends = history.filter((e) => e.type !== 'invoke');
+    expect(ends.length).toBeGreaterThan(0);
+    expect(ends.every((e) => e.outcome === 'rejected' && e.type === 'fail')).toBe(true);
+
+    const slow = keep(await startRpcServer(() => ({ sse: [], holdOpenMs: 5000 })));
+    const r = await runLoad({ workflows: [{ name: 'slow', steps: [{ url: `${slow.url}/`, body: { jsonrpc: '2.0', id: 1, method: 'message/stream' } }] }], phases: [{ name: 'p', durationMs: 300, rate: 20 }], timeoutMs: 400 });
+    const p = r.workflow.phases[0]!;
+    expect(p.timeouts).toBe(p.requests);
+    expect(p.latency!.min).toBeGreaterThanOrEqual(399);
+    expect(p.latency!.max).toBeLessThanOrEqual(401);
+    expect(r.series.phases[0]!.timeouts).toBe(p.requests);
+  });
+
   it('a task that never ends is a timeout at workflow_timeout, never a gap', async () => {
     const stuck = keep(await startA2aServer({ version: '0.3', completeAfterMs: Infinity }));
     const history: HistoryEvent[] = [];
