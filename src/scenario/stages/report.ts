@@ -53,6 +53,16 @@ export function reportStage(ctx: RunContext, input: ReportInput): RunReport {
     faultWindows: driven?.faultWindows ?? [],
   };
   if (load && judged) report.load = { ...load.generator, model: load.model, validity: load.validity };
+  if (load) {
+    // The timeline is the workflow series; the entry hop's own is kept when it differs (async tasks).
+    report.workflows = { outcomes: load.outcomes, ...(load.workflow.timeline !== load.series.timeline && load.series.timeline.length > 0 ? { entryTimeline: load.series.timeline } : {}) };
+  }
+  if (collected) {
+    for (const edge of report.edges) {
+      const series = collected.series[`edge.${edge.edge}`];
+      if (series && series.timeline.length > 0) edge.timeline = series.timeline;
+    }
+  }
   if (judged?.tail) {
     report.tail = judged.tail;
     for (const edge of report.edges) {
