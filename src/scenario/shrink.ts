@@ -185,13 +185,22 @@ export async function shrinkRun(scenario: Scenario, failed: RunReport, journal: 
 
   // 3. The workload.
   let workload: string | undefined;
+  const seed = failed.seed ?? scenario.seed ?? '0';
   const cut = cutWorkload(shrunk, minimal, journal);
   if (cut && reruns < maxReruns) {
-    const ok = sameFailure(await run(cut.scenario, 'workload'));
-    log(`  rerun ${reruns}: ${cut.description} → ${ok ? 'still fails' : 'passes (kept the full workload)'}`);
-    if (ok) {
-      shrunk = cut.scenario;
-      workload = cut.description;
+    // Budgets that are not part of the failure go (a shorter phase may not hold enough events for them).
+    const budgetsMatter = [...target].some((c) => c.startsWith('budget:'));
+    const candidate = budgetsMatter ? cut.scenario : { ...cut.scenario, slo: [] };
+    const description = `${cut.description}${!budgetsMatter && cut.scenario.slo.length > 0 ? ', SLO budgets dropped (not part of the failure)' : ''}`;
+    const invalid = await loadsBack(candidate, seed);
+    if (invalid) log(`  ${description}: not a valid scenario (${invalid}); kept the full workload`);
+    else {
+      const ok = sameFailure(await run(candidate, 'workload'));
+      log(`  rerun ${reruns}: ${description} → ${ok ? 'still fails' : 'passes (kept the full workload)'}`);
+      if (ok) {
+        shrunk = candidate;
+        workload = description;
+      }
     }
   }
 
@@ -199,7 +208,6 @@ export async function shrinkRun(scenario: Scenario, failed: RunReport, journal: 
   const dir = path.join(outDir, 'shrunk');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'scenario.yaml');
-  const seed = failed.seed ?? scenario.seed ?? '0';
   const header = [
     `Shrunk by agentcheck from ${scenario.source.file ?? scenario.name} (seed ${seed}): ${minimal.length} of ${decisions.length} fault decisions${dd.oneMinimal ? ' (1-minimal)' : ''} still fail ${[...target].join(', ')}.`,
     'Message faults fire only on the listed request identities (attribute replay). Run it from anywhere:',
@@ -214,8 +222,13 @@ export async function shrinkRun(scenario: Scenario, failed: RunReport, journal: 
     const copy = path.join(elsewhere, 'scenario.yaml');
     await copyFile(file, copy);
     const { loadScenarioFile } = await import('./load.js');
-    const loaded = await loadScenarioFile(copy);
-    for (let k = 1; k <= verifyRuns; k++) {
+    let loaded: Scenario | undefined;
+    try {
+      loaded = await loadScenarioFile(copy);
+    } catch (err) {
+      log(`  the written file does not load: ${(err as Error).message}`);
+    }
+    for (let k = 1; loaded && k <= verifyRuns; k++) {
       const r = await run(loaded, `verify-${k}`);
       verifiedRuns++;
       const ok = sameFailure(r);
@@ -239,6 +252,17 @@ export async function shrinkRun(scenario: Scenario, failed: RunReport, journal: 
     file,
     verified: { failed: verifiedFailed, runs: verifiedRuns },
   });
+}
+
+/** Undefined when `scenario`, written as the shrunk file, loads back; else why not. */
+async function loadsBack(scenario: Scenario, seed: string): Promise<string | undefined> {
+  const { parseScenarioText } = await import('./load.js');
+  try {
+    parseScenarioText(await shrunkScenarioText(scenario, seed, 'candidate'), { baseDir: scenario.source.baseDir });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.split('\n').slice(0, 3).join(' ');
+  }
 }
 
 /** Milliseconds from the first journal line of `d`'s fault to `d` (its offset into the phase, near enough), and to the last. */
