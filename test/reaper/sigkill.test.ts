@@ -33,7 +33,7 @@ async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void
 /**
  * Starts a run, sends `signal` at `point`, and returns what is left: every process that
  * inherited the run's environment (agents, their helpers, the watchdog; not the CLI itself) and
- * every agent's group and port, polled from the signal on for at most 3 s.
+ * every agent's group and port, polled for at most 3 s once the CLI has exited.
  */
 async function killAt(name: string, point: KillPoint, signal: NodeJS.Signals) {
   const dirs = runDirs(base, name);
@@ -51,8 +51,12 @@ async function killAt(name: string, point: KillPoint, signal: NodeJS.Signals) {
     ...processesWithEnv(`REAPER_MARK_DIR=${dirs.mark}`, [cli.pid]).map((pid) => `process ${pid} of the run alive`),
   ];
   cli.child.kill(signal);
-  const clean = await waitClean(leftovers, 3000);
+  const killedAt = Date.now();
+  // SIGKILL ends the CLI at once; SIGHUP first runs its teardown, which takes what it takes on a
+  // busy machine. Either way nothing may be left 3 s after the CLI is gone.
   const code = await cli.exited;
+  const clean = await waitClean(leftovers, 3000);
+  clean.ms = Date.now() - killedAt;
   // An agent spawned just before the kill records itself once listening: look again after that.
   await new Promise((r) => setTimeout(r, 300));
   return { dirs, cli, code, agents: markedAgents(dirs.mark), before, left: [...clean.left, ...leftovers()], cleanMs: clean.ms };
