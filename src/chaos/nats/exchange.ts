@@ -10,6 +10,7 @@
  * control) are never faulted or held. If the server's INFO requires TLS, both directions become
  * opaque pass-through (the proxy cannot read TLS).
  */
+import type { DecisionValue } from '../http/decision.js';
 import type { LinkSink } from '../link.js';
 import type { Rng } from '../rng.js';
 import { messageIdentity, type NatsIdentity } from './identity.js';
@@ -57,6 +58,9 @@ interface Message {
   readonly record: SubjectRecord;
   /** Subject `drop_ack` matches: the acknowledged message's, when known. */
   readonly ackedSubject: string;
+  /** Its identity (identity.ts) and attempt: how many messages with it the proxy carried before. */
+  readonly identity: NatsIdentity;
+  readonly attempt: number;
   headers(): NatsHeaders;
 }
 
@@ -179,35 +183,45 @@ export class NatsFlow implements LinkSink {
   /** Counts a message in the records; null for a status message (heartbeat, flow control), which is not a message. */
   private read(frame: NatsMessageFrame): Message | null {
     const { state } = this.ctx;
+    if (frame.headerBytes > 0 && this.direction === 'deliver' && isStatus(frame)) return null;
     let parsed: NatsHeaders | null = null;
     const headers = () => (parsed ??= messageHeaders(frame));
-    if (frame.headerBytes > 0 && this.direction === 'deliver' && isStatus(frame)) return null;
     const requestId = `${this.ctx.connectionId}.${this.ctx.nextMessage()}`;
+    let ack: JetStreamAck | null;
+    let kind: AckKind | null = null;
+    let record: SubjectRecord;
+    let ackedSubject = frame.subject;
     if (this.direction === 'publish') {
-      const ack = parseJetStreamAck(frame.subject);
+      ack = parseJetStreamAck(frame.subject);
       if (ack) {
-        const kind = ackKind(messagePayload(frame));
+        kind = ackKind(messagePayload(frame));
         const acked = state.ackedSubject(frame.subject, kind === 'ack' || kind === 'term' || kind === 'next');
-        const record = state.records.of(acked ?? `$JS.ACK.${ack.stream}.${ack.consumer}`);
+        if (acked !== undefined) ackedSubject = acked;
+        record = state.records.of(acked ?? `$JS.ACK.${ack.stream}.${ack.consumer}`);
         if (kind === 'nak') record.naks++;
         else if (kind === 'term') record.terms++;
         else if (kind !== 'wpi') record.acks++;
-        return { frame, requestId, ack, ackKind: kind, record, ackedSubject: acked ?? frame.subject, headers };
+      } else {
+        record = state.records.of(frame.subject);
+        record.published++;
       }
-      const record = state.records.of(frame.subject);
-      record.published++;
-      return { frame, requestId, ack: null, ackKind: null, record, ackedSubject: frame.subject, headers };
+    } else {
+      record = state.records.of(frame.subject);
+      record.delivered++;
+      ack = parseJetStreamAck(frame.reply);
+      if (ack) {
+        state.rememberAck(frame.reply!, frame.subject);
+        if (ack.delivered > 1) record.redeliveries++;
+        record.pending = ack.pending;
+        record.maxPending = Math.max(record.maxPending ?? 0, ack.pending);
+      }
     }
-    const record = state.records.of(frame.subject);
-    record.delivered++;
-    const ack = parseJetStreamAck(frame.reply);
-    if (ack) {
-      state.rememberAck(frame.reply!, frame.subject);
-      if (ack.delivered > 1) record.redeliveries++;
-      record.pending = ack.pending;
-      record.maxPending = Math.max(record.maxPending ?? 0, ack.pending);
-    }
-    return { frame, requestId, ack, ackKind: null, record, ackedSubject: frame.subject, headers };
+    // Identities are read on every message (headers only when there are some), so attempts do
+    // not depend on when faults were present.
+    const h = frame.headerBytes > 0 ? headers() : null;
+    const identity = messageIdentity(this.direction, frame.subject, ack, h ? headerOf(h, 'Nats-Msg-Id') : undefined, h ? headerOf(h, 'traceparent') : undefined);
+    const attempt = identity.attempt ?? (identity.key !== null ? state.nextAttempt(identity.key) : 0);
+    return { frame, requestId, ack, ackKind: kind, record, ackedSubject, identity, attempt, headers };
   }
 
   /**
@@ -218,7 +232,7 @@ export class NatsFlow implements LinkSink {
    */
   private decide(message: Message, active: readonly ActiveNatsToxic[]): Plan | null {
     const { frame } = message;
-    let identity: NatsIdentity | null = null;
+    const { identity } = message;
     const facts = (subject: string): NatsMessageFacts => ({
       direction: this.direction,
       subject,
@@ -234,9 +248,7 @@ export class NatsFlow implements LinkSink {
       const forAcks = compiled.candidates !== 'messages';
       if (forAcks && (this.direction !== 'publish' || message.ackKind === null || !(compiled.candidates as ReadonlySet<AckKind>).has(message.ackKind))) continue;
       if (!compiled.match(forAcks ? facts(message.ackedSubject) : (own ??= facts(frame.subject)))) continue;
-      identity ??= messageIdentity(this.direction, frame.subject, message.ack, headerOf(message.headers(), 'Nats-Msg-Id'), headerOf(message.headers(), 'traceparent'));
-      const key = { identity: identity.key, ...(identity.attempt !== undefined ? { attempt: identity.attempt } : {}), position: message.requestId };
-      const d = t.decider.decide(key, true, compiled.decision, toxic.toxicity);
+      const d = t.decider.decide(identity.key, message.attempt, true, compiled.decision, toxic.toxicity);
       if (!d.fired) {
         this.journal(message, t, identity, d, false, d.reason ?? 'no-match', null);
         continue;
@@ -246,7 +258,7 @@ export class NatsFlow implements LinkSink {
         continue;
       }
       plan ??= { dropped: null, copies: 0, delayMs: 0, reorder: null };
-      const action: NatsAction = compiled.action(d.random);
+      const action = withReplayValue(compiled.action(d.random), d.value);
       switch (action.kind) {
         case 'drop':
           plan.dropped = forAcks ? 'ack' : 'drop';
@@ -412,6 +424,14 @@ export class NatsFlow implements LinkSink {
     this.ended = true;
     if (!this.out.closed) this.out.end();
   }
+}
+
+/** `action` with a journaled value (replay) applied instead of what was drawn now. */
+function withReplayValue(action: NatsAction, value: DecisionValue | undefined): NatsAction {
+  if (!value) return action;
+  if (action.kind === 'delay' && value.delayMs !== undefined) return { ...action, ms: value.delayMs };
+  if (action.kind === 'duplicate' && value.copies !== undefined) return { ...action, copies: value.copies };
+  return action;
 }
 
 /** A header block whose first line carries a status code (`NATS/1.0 100 Idle Heartbeat`). */

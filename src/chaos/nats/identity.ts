@@ -5,8 +5,11 @@
  *   stream sequence, with the delivery count as the attempt (a redelivery is attempt 1, 2, …);
  * - the `Nats-Msg-Id` header (JetStream's de-duplication id) with the subject;
  * - the trace id of a W3C `traceparent` header with the subject;
- * - none: decisions are keyed by the message's position on its connection.
+ * - none: decisions are keyed by the toxic's match ordinal (arrival order), as HTTP requests
+ *   without an identity are (../http/decision.ts).
  * The direction is part of every identity: a message published and then delivered is two hops.
+ * The attempt is the JetStream delivery count − 1, else how many messages with the identity the
+ * proxy carried before (a republish with the same Nats-Msg-Id is attempt 1).
  */
 import type { NatsDirection } from './parser.js';
 import type { JetStreamAck } from './subject.js';

@@ -6,11 +6,12 @@
  *
  * Attributes every NATS message toxic has (zero value = no filter): `match` (see match.ts),
  * `first` (only the first N matches), `every` (only every N-th match), `only` (exactly these
- * match ordinals, no roll); the toxic's `toxicity` is the per-message probability.
+ * match ordinals, no roll), `replay` (a journaled schedule, applied exactly: see
+ * ../http/decision.ts); the toxic's `toxicity` is the per-message probability.
  */
 import { AttributeError } from '../http/attributes.js';
 import type { DecisionSpec } from '../http/decision.js';
-import { readDecision } from '../http/message-toxic.js';
+import { COMMON_MESSAGE_ATTRIBUTES, readDecision } from '../http/message-toxic.js';
 import type { Rng } from '../rng.js';
 import type { AttributeSpec, MessageToxicDefinition, ToxicAttributes, ToxicDefinition } from '../toxic.js';
 import { compileNatsMatch, parseNatsMatch, type NatsMatcher } from './match.js';
@@ -45,13 +46,8 @@ export function isNatsMessageToxic(d: ToxicDefinition): d is NatsMessageToxicDef
   return d.kind === 'message' && (d as Partial<NatsMessageToxicDefinition>).protocol === 'nats';
 }
 
-/** The matching and decision attributes of every NATS toxic, in output order. */
-export const NATS_COMMON_ATTRIBUTES: readonly AttributeSpec[] = [
-  { name: 'match', type: 'json' },
-  { name: 'first', type: 'int64' },
-  { name: 'every', type: 'int64' },
-  { name: 'only', type: 'json' },
-];
+/** The matching and decision attributes of every NATS toxic, in output order: those of every message toxic. */
+export const NATS_COMMON_ATTRIBUTES: readonly AttributeSpec[] = COMMON_MESSAGE_ATTRIBUTES;
 
 /** Compiles the shared attributes; `matchKeys` limits the `match` keys when given. */
 export function compileNatsCommon(attributes: ToxicAttributes, matchKeys?: ReadonlySet<string>): { match: NatsMatcher; decision: DecisionSpec } {

@@ -8,7 +8,7 @@ import { BoundedLog, toNdjson } from '../http/bounded-log.js';
 import type { JournalEntry } from '../journal.js';
 import { createRng, type Rng } from '../rng.js';
 import type { Toxic, ToxicSet } from '../toxic.js';
-import { NatsDecider } from './decision.js';
+import { Decider, type DecisionValue } from '../http/decision.js';
 import { isNatsMessageToxic, type CompiledNatsToxic } from './message-toxic.js';
 import type { NatsDirection } from './parser.js';
 import { SubjectRecords } from './records.js';
@@ -25,10 +25,10 @@ export interface NatsJournalEntry
   identity: string | null;
   traceId: string | null;
   idempotencyKey: null;
-  /** How many times this toxic had seen the identity before (JetStream: delivery count − 1). */
+  /** How many times the proxy had carried the identity before (JetStream: delivery count − 1). */
   attempt: number;
-  /** What a fired decision drew: `{delayMs}`, `{copies}`; null otherwise. */
-  value: { delayMs?: number; copies?: number } | null;
+  /** What a fired decision drew or applied: `{delayMs}`, `{copies}`; null otherwise. */
+  value: DecisionValue | null;
   direction: NatsDirection;
   subject: string;
 }
@@ -37,10 +37,10 @@ export interface NatsJournalEntry
 export interface ActiveNatsToxic {
   readonly toxic: Toxic;
   readonly compiled: CompiledNatsToxic;
-  readonly decider: NatsDecider;
+  readonly decider: Decider;
 }
 
-// Pending ack subjects remembered (reply → message subject); the oldest are forgotten beyond this.
+// Pending ack subjects (reply → message subject) and identities (→ attempts) remembered; the oldest are forgotten beyond this.
 const ACK_MEMORY = 100_000;
 
 /** The journal, records and decision state of one NATS proxy. */
@@ -51,7 +51,8 @@ export class NatsProxyState {
   internalErrors = 0;
   lastInternalError: unknown = undefined;
   private readonly ackSubjects = new Map<string, string>();
-  private readonly deciders = new WeakMap<Toxic, NatsDecider>();
+  private readonly deciders = new WeakMap<Toxic, Decider>();
+  private readonly attempts = new Map<string, number>();
   private readonly compiled = new WeakMap<Toxic, { attributes: object; value: CompiledNatsToxic }>();
 
   constructor(
@@ -77,12 +78,27 @@ export class NatsProxyState {
       }
       let decider = this.deciders.get(toxic);
       if (!decider) {
-        decider = new NatsDecider(this.rng.fork(`toxic:${toxic.name}`));
+        decider = new Decider(this.rng.fork(`toxic:${toxic.name}`));
         this.deciders.set(toxic, decider);
       }
       out.push({ toxic, compiled: c.value, decider });
     }
     return out;
+  }
+
+  /**
+   * The attempt of a message with identity `key`: how many messages with it this proxy carried
+   * before (counted on every message, faulted or not, so removing a fault never shifts it).
+   */
+  nextAttempt(key: string): number {
+    const seen = this.attempts.get(key);
+    if (seen === undefined) {
+      if (this.attempts.size >= ACK_MEMORY) this.attempts.delete(this.attempts.keys().next().value as string);
+      this.attempts.set(key, 1);
+      return 0;
+    }
+    this.attempts.set(key, seen + 1);
+    return seen;
   }
 
   /** Remembers that ack subject `reply` acknowledges a message on `subject`. */

@@ -342,7 +342,7 @@ describe.skipIf(skip !== null)('nats proxy against a real nats-server', { timeou
     const ok = await api(base, 'POST', `/proxies/${proxy.name}/toxics`, { type: 'drop_ack', toxicity: 0.5 });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.text)).toEqual({
-      attributes: { kind: '', match: null, first: 0, every: 0, only: null },
+      attributes: { kind: '', match: null, first: 0, every: 0, only: null, replay: null },
       name: 'drop_ack_downstream',
       type: 'drop_ack',
       stream: 'downstream',

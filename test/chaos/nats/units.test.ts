@@ -103,6 +103,19 @@ describe('NatsFlow', () => {
     expect(forward.length).toBeLessThan(35);
   });
 
+  it('replays a journaled schedule exactly: the listed identities and attempts, with their values', () => {
+    const h = harness('publish');
+    h.add('duplicate', { replay: [{ id: 'publish jobs.run msgid=j-2', attempt: 1, value: { copies: 3 } }, { id: null, attempt: 0, ordinal: 4 }] });
+    for (const id of ['j-1', 'j-2', 'j-2']) h.flow.write(Buffer.from(hpub('jobs.run', id, id)));
+    h.flow.write(Buffer.from('PUB jobs.run 2\r\nno\r\n'));
+    expect(h.payloads()).toEqual(['j-1', 'j-2', 'j-2', 'j-2', 'j-2', 'j-2', 'no', 'no']);
+    const fired = h.state.journal.list().filter((e) => e.fired);
+    expect(fired.map((e) => [e.identity, e.attempt, e.ordinal, e.value])).toEqual([
+      ['publish jobs.run msgid=j-2', 1, 3, { copies: 3 }],
+      [null, 0, 4, { copies: 1 }],
+    ]);
+  });
+
   it('releases a full reorder window in a different order, and non-matching messages pass it', () => {
     const h = harness('deliver');
     h.add('reorder', { window: 3, match: { subject: 'seq.*' } });
