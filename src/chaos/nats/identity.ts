@@ -11,6 +11,7 @@
  * The attempt is the JetStream delivery count − 1, else how many messages with the identity the
  * proxy carried before (a republish with the same Nats-Msg-Id is attempt 1).
  */
+import { traceIdOf } from '../http/identity.js';
 import type { NatsDirection } from './parser.js';
 import type { JetStreamAck } from './subject.js';
 
@@ -22,16 +23,6 @@ export interface NatsIdentity {
   readonly attempt?: number;
   /** The trace id of a valid traceparent, null when none. */
   readonly traceId: string | null;
-}
-
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/i;
-
-/** The trace id of a traceparent value (lower-case), null when it is not a valid one. */
-export function traceIdOf(traceparent: string | undefined): string | null {
-  const m = traceparent ? TRACEPARENT.exec(traceparent.trim()) : null;
-  if (!m) return null;
-  const id = m[1]!.toLowerCase();
-  return /^0+$/.test(id) ? null : id;
 }
 
 /** The identity of one message. `ack` is the JetStream ack it is (publish) or carries as reply (deliver). */
