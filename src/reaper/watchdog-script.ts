@@ -27,22 +27,26 @@ function startTime(pid) {
   } catch { return undefined; }
 }
 // A member that is a zombie is dead already (it only waits for init to collect it), so with
-// /proc the group's members are counted there; without it, signal 0 is the best there is.
-function groupAlive(pgid) {
+// /proc the groups with a live member are read there, in one pass for all groups; without it,
+// signal 0 is the best there is.
+function liveGroups() {
   let names;
-  try { names = fs.readdirSync('/proc'); } catch { names = undefined; }
-  if (!names || !names.includes('self')) {
-    try { process.kill(-pgid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
-  }
+  try { names = fs.readdirSync('/proc'); } catch { return undefined; }
+  if (!names.includes('self')) return undefined;
+  const live = new Set();
   for (const n of names) {
     if (n.charCodeAt(0) < 48 || n.charCodeAt(0) > 57) continue;
     try {
       const stat = fs.readFileSync('/proc/' + n + '/stat', 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (f[0] !== 'Z' && f[2] === String(pgid)) return true;
+      if (f[0] !== 'Z') live.add(Number(f[2]));
     } catch {}
   }
-  return false;
+  return live;
+}
+function groupAlive(pgid, live) {
+  if (live) return live.has(pgid);
+  try { process.kill(-pgid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
 }
 function signalGroup(pgid, sig) {
   try { process.kill(-pgid, sig); } catch {}
@@ -51,21 +55,25 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function reapGroups(groups) {
   // A live leader with another start time means the pid was reused: not ours any more.
+  const atStart = liveGroups();
   const ours = groups.filter((g) => {
     const now = startTime(g.pgid);
     if (now !== undefined && g.start && now !== g.start) { log('process group ' + g.pgid + ': pid reused by another process, left alone'); return false; }
-    return groupAlive(g.pgid);
+    return groupAlive(g.pgid, atStart);
   });
   for (const g of ours) signalGroup(g.pgid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (ours.some((g) => groupAlive(g.pgid)) && Date.now() < deadline) await sleep(25);
-  let failed = 0;
+  let live = liveGroups();
+  while (ours.some((g) => groupAlive(g.pgid, live)) && Date.now() < deadline) { await sleep(25); live = liveGroups(); }
   for (const g of ours) {
-    if (groupAlive(g.pgid)) { signalGroup(g.pgid, 'SIGKILL'); log('SIGKILL process group ' + g.pgid + ' (' + (g.name || '') + ')'); }
+    if (groupAlive(g.pgid, live)) { signalGroup(g.pgid, 'SIGKILL'); log('SIGKILL process group ' + g.pgid + ' (' + (g.name || '') + ')'); }
     else log('stopped process group ' + g.pgid + ' (' + (g.name || '') + ')');
   }
-  await sleep(50);
-  for (const g of ours) if (groupAlive(g.pgid)) { failed++; log('process group ' + g.pgid + ' still alive after SIGKILL'); }
+  // SIGKILL cannot be ignored, but a loaded machine may take a moment to deliver it.
+  const killDeadline = Date.now() + 1000;
+  do { await sleep(25); live = liveGroups(); } while (ours.some((g) => groupAlive(g.pgid, live)) && Date.now() < killDeadline);
+  let failed = 0;
+  for (const g of ours) if (groupAlive(g.pgid, live)) { failed++; log('process group ' + g.pgid + ' still alive after SIGKILL'); }
   return failed;
 }
 
