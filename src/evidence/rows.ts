@@ -118,6 +118,23 @@ export function storedWorkflow(r: WorkflowRowData): StoredWorkflow {
   };
 }
 
+/** The invoke event of a stored workflow (what the driver emitted when it started). */
+export function invokeOf(w: StoredWorkflow): StoredWorkflow {
+  return {
+    id: w.id,
+    driver: w.driver,
+    type: 'invoke',
+    key: w.key,
+    seq: w.seq,
+    traceparent: w.traceparent,
+    phase: w.phase,
+    tMs: w.intendedStartMs,
+    intendedStartMs: w.intendedStartMs,
+    workflow: w.workflow,
+    workflowId: w.workflowId,
+  };
+}
+
 /**
  * Insert parameters of a hop row (columns of `hops` after `id`, without `attempt`). `startEpochMs`:
  * when the hop started, if the caller knows it better than the record's millisecond ISO time.

@@ -31,6 +31,7 @@ import {
   HOP_COLUMNS,
   hopRow,
   insertSql,
+  invokeOf,
   storedWorkflow,
   WORKFLOW_COLUMNS,
   workflowRow,
@@ -383,6 +384,34 @@ export class EvidenceStore implements SinkTarget {
     } finally {
       this.reading--;
     }
+  }
+
+  /**
+   * Every workflow's invoke (warm-up first, then by intended start), stored or still in flight,
+   * shaped as the driver's invoke event.
+   */
+  *invocations(): Generator<StoredWorkflow> {
+    this.flush();
+    const order = (w: StoredWorkflow) => [Number(w.driver !== 'warmup'), w.intendedStartMs, w.seq] as const;
+    const before = (a: StoredWorkflow, b: StoredWorkflow) => {
+      const [x, y] = [order(a), order(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    };
+    // Stored rows and the workflows still in flight, merged in start order.
+    const inFlight = [...this.pending.values()].map(({ driver, invoke }) => ({ ...invoke, driver, id: 0, intendedStartMs: invoke.tMs })).sort(before);
+    let next = 0;
+    this.reading++;
+    try {
+      const rows = this.db.prepare("SELECT * FROM workflows ORDER BY driver <> 'warmup', intended_start_ms, seq").iterate() as IterableIterator<WorkflowRowData>;
+      for (const r of rows) {
+        const w = invokeOf(storedWorkflow(r));
+        while (next < inFlight.length && before(inFlight[next]!, w) < 0) yield inFlight[next++]!;
+        yield w;
+      }
+    } finally {
+      this.reading--;
+    }
+    while (next < inFlight.length) yield inFlight[next++]!;
   }
 
   /** Tail attribution joined on trace id, each workflow with the hops inside its own window. */
