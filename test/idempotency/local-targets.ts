@@ -34,10 +34,13 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** How a target misbehaves on a payload `on` picks: a TCP reset of that connection, or a crash (the listener and every connection gone). */
+/**
+ * How a target misbehaves on a payload `on` picks: a TCP reset of that connection, a crash (the
+ * listener and every connection gone), or a hang (it never answers).
+ */
 export interface Misbehaviour {
   on: (body: unknown) => boolean;
-  then: 'reset' | 'crash';
+  then: 'reset' | 'crash' | 'hang';
 }
 
 /**
@@ -72,6 +75,7 @@ export async function startLocalTarget(mode: LocalMode, ledgerFile?: string, mis
       return send(res, 400, { error: 'not JSON' });
     }
     if (misbehave?.on(body)) {
+      if (misbehave.then === 'hang') return;
       req.socket.resetAndDestroy();
       if (misbehave.then === 'crash') {
         server.close();

@@ -19,7 +19,7 @@ afterEach(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The payments spec with `invalidShapes` (the shapes of invalid payload generated). */
-function spec(name: string, shapes: string): string {
+function spec(name: string, shapes: string, extra = ''): string {
   const file = join(tmp, `${name}.yaml`);
   writeFileSync(
     file,
@@ -37,7 +37,7 @@ function spec(name: string, shapes: string): string {
 effects: { probe: { path: /ledger, list: effects, key: key } }
 reset: { path: /reset }
 expect: { success: [201], payloadMismatch: 422, missingKey: 400, validation: 400 }
-`,
+${extra}`,
   );
   return file;
 }
@@ -104,6 +104,17 @@ describe('agentcheck idempotency keeps its findings when the target misbehaves',
     const r = await run({ target: url, spec: spec('crash-first', '[null-body]'), out, property: ['missing-key', 'validation-stores-nothing', 'response-replay'] });
     expect(r.code).toBe(1);
     expect(r.report.checks.map((c) => c.status)).toEqual(['pass', 'fail', 'invalid']);
+  });
+
+  it('a target that stops answering with nothing violated: the report is written, then exit 3 naming the cause', async () => {
+    const url = await target({ on: isNull, then: 'hang' });
+    const out = join(tmp, 'hang');
+    const r = await run({ target: url, spec: spec('hang', '[null-body]', 'deliveries: { timeoutMs: 300 }\n'), out, property: ['validation-stores-nothing', 'missing-key'] });
+    expect(r.code).toBe(3);
+    expect(r.text).toMatch(/validation-stores-nothing +not run to the end: POST .*\/charges did not answer within 300 ms/);
+    expect(r.text).toMatch(/^PASS +missing-key/m);
+    expect(r.text).toMatch(/^error: POST .* did not answer within 300 ms/m);
+    expect(r.report.checks.map((c) => c.status)).toEqual(['invalid', 'pass']);
   });
 
   it('a spec that leaves null out of its invalid shapes never sends it: the same target passes', async () => {
