@@ -99,10 +99,13 @@ export async function shrinkFailedRun(scenario: Scenario, report: RunReport, out
     );
     return;
   }
-  if (result.failsWithout) out.write('shrinking: the run fails without any fault decision: the failure does not depend on the faults\n');
-  const claim = result.oneMinimal ? '1-minimal: removing any one of them, or all, passes' : result.exhausted ? 'not proven 1-minimal: the rerun budget ran out' : 'not proven 1-minimal';
-  out.write(`shrinking: ${result.minimal.length} of ${decisions.length} fault decision(s) still fail ${result.target.join(', ')} (${claim}):\n`);
-  for (const d of result.minimal) out.write(`  - ${describeDecision(d)}\n`);
+  if (result.failsWithout) {
+    out.write(`shrinking: the run fails the same way with none of its ${decisions.length} fault decisions: the failure does not depend on the faults (a busy machine, or a bug without faults)\n`);
+  } else {
+    const claim = result.oneMinimal ? '1-minimal: removing any one of them, or all, passes' : result.exhausted ? 'not proven 1-minimal: the rerun budget ran out' : 'not proven 1-minimal';
+    out.write(`shrinking: ${result.minimal.length} of ${decisions.length} fault decision(s) still fail ${result.target.join(', ')} (${claim}):\n`);
+    for (const d of result.minimal) out.write(`  - ${describeDecision(d)}\n`);
+  }
   if (result.workload) out.write(`  ${result.workload}\n`);
   const verified = result.verified!;
   out.write(`shrunk scenario: ${result.file} (with journal.ndjson and report.json); run from another folder it failed the same way ${verified.failed}/${verified.runs}\n`);
