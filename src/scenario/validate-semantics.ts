@@ -86,6 +86,7 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
 
   // Agents.
   const agentNames = new Map<string, number>();
+  const agentEnv = new Map<string, { index: number; names: Set<string> }>();
   const ports = new Map<number, number>();
   listOf(doc.agents).forEach((agent, i) => {
     if (!isObj(agent)) return;
@@ -119,6 +120,7 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       } else ports.set(agent.port, i);
     }
     if (isObj(agent.env)) {
+      if (name !== undefined && !agentEnv.has(name)) agentEnv.set(name, { index: i, names: new Set(Object.keys(agent.env)) });
       for (const name of Object.keys(agent.env)) {
         if (Object.hasOwn(RUNTIME_ENV, name)) out.push({ path: at('env', name), message: `got ${name}, but ${RUNTIME_ENV[name]}, expected other names`, at: 'key' });
       }
@@ -152,6 +154,10 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
     const env = str(edge.env);
     if (env !== undefined && Object.hasOwn(RESERVED_EDGE_ENV, env)) {
       out.push({ path: ['edges', i, 'env'], message: `got "${env}", which the edge would replace with the proxy URL in "${from}"'s environment, but ${RESERVED_EDGE_ENV[env]}; expected a name of your own such as ${to.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_URL` });
+    }
+    const own = env !== undefined ? agentEnv.get(from) : undefined;
+    if (env !== undefined && own?.names.has(env)) {
+      out.push({ path: ['edges', i, 'env'], message: `"${env}" is also set in agents[${own.index}].env, and the edge's proxy URL would replace it, expected a distinct variable` });
     }
     if (env !== undefined) {
       const key = `${from}\u0000${env}`;

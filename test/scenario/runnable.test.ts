@@ -58,6 +58,10 @@ describe('only scenarios that can run are accepted', () => {
       "bad.yaml:5:12: agents[0].env.PORT: got PORT, but the runtime sets it to the agent's port (use the agent's `port` field to choose one), expected other names",
     ]);
     expect(errorsOf(scenario({ agentA: '\n    env: { PATH: /opt/bin, MODE: fast }' }))).toEqual([]);
+    // The caller's own env naming the edge's variable would be replaced by the proxy URL.
+    expect(errorsOf(scenario({ agentA: '\n    env: { B_URL: http://elsewhere }' }))).toEqual([
+      'bad.yaml:9:28: edges[0].env: "B_URL" is also set in agents[0].env, and the edge\'s proxy URL would replace it, expected a distinct variable',
+    ]);
   });
 
   it('refuses attribute values outside the documented ranges, at the attribute', () => {
