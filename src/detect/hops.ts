@@ -27,6 +27,8 @@ export interface Hop {
   /** The MCP tool name of a `tools/call`, when the proxy recorded one. */
   tool: string | null;
   status: number | null;
+  /** The answer's `Retry-After` in milliseconds (seconds or an HTTP date), when it had one. */
+  retryAfterMs: number | null;
   /** True for a copy our own `duplicate` toxic delivered. */
   ourCopy: boolean;
   /** The phase the hop started in, or `warmup` before the first. */
@@ -50,6 +52,15 @@ export function parseTraceparent(value: string | null | undefined): { traceId: s
   return { traceId: m[1]!, spanId: m[2]! };
 }
 
+/** `Retry-After` as milliseconds from `answeredAtMs` (epoch ms): delta-seconds or an HTTP date (RFC 9110). */
+export function retryAfterMs(value: string | null | undefined, answeredAtMs: number): number | null {
+  if (!value) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - answeredAtMs);
+}
+
 /** The phase of a time on the load clock: the last phase started at or before it. */
 export function phaseAt(phases: readonly PhaseSpan[], tMs: number): string {
   let name = 'warmup';
@@ -69,7 +80,6 @@ export function hopsFromRecords(records: ReadonlyMap<string, readonly EdgeRecord
     for (const r of list) {
       const tMs = Date.parse(r.time) - zero;
       const { traceId, spanId } = parseTraceparent(r.traceparent);
-      const extra = r as EdgeRecord & { bodyHash?: string | null; tool?: string | null };
       hops.push({
         edge,
         from,
@@ -82,9 +92,10 @@ export function hopsFromRecords(records: ReadonlyMap<string, readonly EdgeRecord
         path: r.path,
         jsonrpcMethod: r.jsonrpcMethod,
         idempotencyKey: r.idempotencyKey ?? null,
-        bodyHash: extra.bodyHash ?? null,
-        tool: extra.tool ?? null,
+        bodyHash: r.bodyHash ?? null,
+        tool: r.tool ?? null,
         status: r.status,
+        retryAfterMs: retryAfterMs(r.retryAfter, Date.parse(r.time) + r.latencyMs),
         ourCopy: r.copyOf !== undefined,
         phase: phaseAt(phases, tMs),
         requestId: r.requestId,

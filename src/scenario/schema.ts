@@ -396,6 +396,7 @@ const defs: Record<string, SchemaNode> = {
       oneOf: [{ const: false }, obj('Settings.', { min_share: ratio('Smallest share that passes. Default 1.') })],
       'x-expected': 'false or { min_share }',
     },
+    retry_after: { const: false, description: 'false turns off the Retry-After check (callers coming back sooner than told).', 'x-expected': 'false' },
     topology: { const: false, description: 'false turns off the topology check (undeclared calls, calls around an edge proxy).' , 'x-expected': 'false' },
   }),
   invariant: obj(

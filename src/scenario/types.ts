@@ -217,6 +217,8 @@ export interface DetectorsInput {
   loops?: false | { allow?: string[]; repetition?: 'warn' | 'gate'; threshold?: number };
   /** Trace continuity: smallest share of outbound requests carrying the inbound trace id (default 1). */
   traces?: false | { min_share?: number };
+  /** Callers honour 429 / Retry-After. */
+  retry_after?: false;
   /** Topology conformance (process runtime: the agents' sockets). */
   topology?: false;
 }

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { amplificationDetector, amplificationOf, edgeDepths } from '../../src/detect/amplification.js';
 import type { DetectorInput } from '../../src/detect/detector.js';
 import { decodeProcAddress } from '../../src/detect/socket-view.js';
-import { parseTraceparent, phaseAt, type Hop } from '../../src/detect/hops.js';
+import { parseTraceparent, phaseAt, retryAfterMs, type Hop } from '../../src/detect/hops.js';
 import { findCycle, loopDetector } from '../../src/detect/loops.js';
+import { overloadDetector } from '../../src/detect/overload.js';
 import { policyDetector } from '../../src/detect/policy.js';
 import { traceContinuityDetector } from '../../src/detect/trace-continuity.js';
 
@@ -18,7 +19,7 @@ function hop(edge: string, traceId: string | null, extra: Partial<Hop> = {}): Ho
   const [from, to] = edge.split('->') as [string, string];
   return {
     edge, from, to, traceId, spanId: traceId ? 'a'.repeat(16) : null, tMs: seq++, latencyMs: 5, method: 'POST', path: '/charges',
-    jsonrpcMethod: null, idempotencyKey: null, bodyHash: null, tool: null, status: 200, ourCopy: false, phase: 'p', requestId: `1.${seq}`, ...extra,
+    jsonrpcMethod: null, idempotencyKey: null, bodyHash: null, tool: null, status: 200, retryAfterMs: null, ourCopy: false, phase: 'p', requestId: `1.${seq}`, ...extra,
   };
 }
 const edges = [
@@ -178,5 +179,23 @@ describe('step repetition without body hashes', () => {
   it('is not judged (skipped), since different calls to one endpoint would look identical', () => {
     const hops = [1, 2, 3].map(() => hop('planner->tools', tid(1), { jsonrpcMethod: 'tools/call' }));
     expect(loopDetector().detect(input(hops))[1]).toMatchObject({ name: 'step repetition', status: 'skipped' });
+  });
+});
+
+describe('retry-after', () => {
+  const at = (tMs: number, status: number, retryAfter: number | null, key = 'k1') => hop('planner->payments', tid(1), { idempotencyKey: key, tMs, latencyMs: 10, status, retryAfterMs: retryAfter });
+  it('fails a caller that retries a 429 sooner than Retry-After, or at once without one', () => {
+    const checks = overloadDetector().detect(input([at(0, 429, 1000), at(200, 200, null), at(0, 429, null, 'k2'), at(15, 200, null, 'k2')]));
+    expect(checks[0]).toMatchObject({ name: 'planner->payments', status: 'fail' });
+    expect(checks[0]!.message).toMatch(/came back early after 2 of 2 back-off answers; e.g. after a 429 asking 1000 ms it retried after 190 ms/);
+  });
+  it('passes a caller that waits as told, and says nothing about edges never pushed back', () => {
+    expect(overloadDetector().detect(input([at(0, 503, 500), at(600, 200, null)]))[0]!.status).toBe('pass');
+    expect(overloadDetector().detect(input([at(0, 200, null), at(5, 200, null)]))).toEqual([]);
+  });
+  it('reads Retry-After as seconds or an HTTP date', () => {
+    expect(retryAfterMs('2', 0)).toBe(2000);
+    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:05 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(5000);
+    expect(retryAfterMs('soon', 0)).toBeNull();
   });
 });

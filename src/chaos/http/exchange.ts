@@ -12,6 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { EdgeOutcome } from './records.js';
 import { headerValue, HttpParser, type HttpParseError, type RequestHead, type ResponseHead } from './parser.js';
+import { BodySniffer } from './body-facts.js';
 import { jsonRpcMethods } from './jsonrpc.js';
 import { targetPath, type RequestFacts } from './match.js';
 import { attemptKey, requestIdentity, type RequestIdentity } from './identity.js';
@@ -94,6 +95,10 @@ interface Exchange {
   cutBy: string;
   copies: { count: number; mode: 'sequential' | 'concurrent'; raw: Buffer } | null;
   finished: boolean;
+  /** Hash and JSON-RPC look of the body, for the edge record (see body-facts.ts). */
+  sniffer: BodySniffer;
+  /** The response's `Retry-After`, when it had one. */
+  retryAfter: string | null;
 }
 
 const COPY_TIMEOUT_MS = 30_000;
@@ -303,6 +308,8 @@ export class ExchangeEngine {
       outcome: 'complete',
       status: null,
       upstreamStatus: null,
+      sniffer: new BodySniffer(),
+      retryAfter: null,
       interim: false,
       tunnel: false,
       lose: null,
@@ -326,6 +333,7 @@ export class ExchangeEngine {
   private onRequestBody(raw: Buffer, data: Buffer | null): void {
     const ex = this.parsing;
     if (!ex) return;
+    if (data) ex.sniffer.add(data);
     if (ex.state === 'forward') {
       this.writeUpstream(raw);
       return;
@@ -708,6 +716,7 @@ export class ExchangeEngine {
       return;
     }
     ex.upstreamStatus = h.status;
+    ex.retryAfter = headerValue(h.headers, 'retry-after') ?? null;
     if (h.framing === 'tunnel') {
       ex.tunnel = true;
       this.tunnelExchange = ex;
@@ -905,14 +914,21 @@ export class ExchangeEngine {
   private finish(ex: Exchange, outcome: EdgeOutcome): void {
     if (ex.finished) return;
     ex.finished = true;
+    const facts = ex.sniffer.facts();
+    const methods = ex.jsonrpc && ex.jsonrpc.length > 0 ? ex.jsonrpc : facts.jsonrpcMethods;
     this.state.records.append({
       proxy: this.state.name,
       requestId: ex.id,
       time: ex.time,
       method: ex.head.method,
       path: ex.path,
-      jsonrpcMethod: ex.jsonrpc && ex.jsonrpc.length > 0 ? ex.jsonrpc.join(',') : null,
-      traceparent: ex.traceparent,
+      jsonrpcMethod: methods.length > 0 ? methods.join(',') : null,
+      // MCP carries trace context in the message (SEP-414) when the header is absent.
+      traceparent: ex.traceparent ?? facts.metaTraceparent,
+      idempotencyKey: headerValue(ex.head.headers, 'idempotency-key')?.trim() || null,
+      bodyHash: facts.bodyHash,
+      tool: facts.tool,
+      retryAfter: ex.retryAfter,
       status: outcome === 'complete' || outcome === 'cut' ? ex.status : null,
       upstreamStatus: ex.upstreamStatus,
       latencyMs: round(performance.now() - ex.started),

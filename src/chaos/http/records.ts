@@ -38,6 +38,12 @@ export interface EdgeRecord {
   faults: string[];
   /** The request's `Idempotency-Key` header, when the proxy records it (null or absent: none / not recorded). */
   idempotencyKey?: string | null;
+  /** First 16 hex digits of the SHA-1 of the request body (null: empty; absent: not recorded). */
+  bodyHash?: string | null;
+  /** The MCP tool of a `tools/call` request. */
+  tool?: string | null;
+  /** The response's `Retry-After` header. */
+  retryAfter?: string | null;
 }
 
 /**

@@ -3,7 +3,7 @@
  * load driver's workflows, and runs every detector over it. Without hop records (a real Toxiproxy
  * records none, or no edge carried HTTP) the traffic detectors have nothing to judge and add no check.
  */
-import { amplificationDetector, hopsFromRecords, loopDetector, parseTraceparent, policyDetector, traceContinuityDetector, type Detector, type EntryWorkflow } from '../../detect/index.js';
+import { amplificationDetector, hopsFromRecords, loopDetector, overloadDetector, parseTraceparent, policyDetector, traceContinuityDetector, type Detector, type EntryWorkflow } from '../../detect/index.js';
 import type { DetectorsInput } from '../types.js';
 import { phaseAt, type PhaseSpan } from '../../detect/hops.js';
 import type { Checker } from './judge.js';
@@ -17,6 +17,7 @@ export function scenarioDetectors(settings: DetectorsInput): Detector[] {
     out.push(loopDetector({ ...(l.allow ? { allowCycles: l.allow } : {}), ...(l.threshold !== undefined ? { repeatThreshold: l.threshold } : {}), repetitionGates: l.repetition === 'gate' }));
   }
   if (settings.traces !== false) out.push(traceContinuityDetector({ ...(settings.traces?.min_share !== undefined ? { minShare: settings.traces.min_share } : {}) }));
+  if (settings.retry_after !== false) out.push(overloadDetector());
   if (settings.topology !== false) out.push(policyDetector());
   return out;
 }
