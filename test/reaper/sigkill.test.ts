@@ -46,6 +46,7 @@ async function killAt(name: string, point: KillPoint, signal: NodeJS.Signals) {
   if (point.stage === 'teardown') await until(() => exited || / done · /.test(cli.stderr()));
   await new Promise((r) => setTimeout(r, point.offsetMs));
   const before = markedAgents(dirs.mark);
+  const endedBefore = exited;
   const leftovers = () => [
     ...agentLeftovers(markedAgents(dirs.mark)),
     ...processesWithEnv(`REAPER_MARK_DIR=${dirs.mark}`, [cli.pid]).map((pid) => `process ${pid} of the run alive`),
@@ -59,7 +60,7 @@ async function killAt(name: string, point: KillPoint, signal: NodeJS.Signals) {
   clean.ms = Date.now() - killedAt;
   // An agent spawned just before the kill records itself once listening: look again after that.
   await new Promise((r) => setTimeout(r, 300));
-  return { dirs, cli, code, agents: markedAgents(dirs.mark), before, left: [...clean.left, ...leftovers()], cleanMs: clean.ms };
+  return { dirs, cli, code, endedBefore, agents: markedAgents(dirs.mark), before, left: [...clean.left, ...leftovers()], cleanMs: clean.ms };
 }
 
 /** `n` points of `stage`, offsets uniform in [0, maxMs], from `seed`. */
@@ -73,7 +74,7 @@ describe('SIGKILL of the CLI during a process-runtime run', { timeout: 240_000 }
   it('leaves no agent process, helper or listening port at 10 random points (start-up, load, teardown)', async () => {
     // Seeded, so a failure names its points and can be replayed (REAPER_SEED=…).
     const seed = Number(process.env.REAPER_SEED ?? Date.now() % 100_000);
-    const kills = [...points('start-up', 3, 1500, seed), ...points('load', 4, 1900, seed + 1), ...points('teardown', 3, 150, seed + 2)];
+    const kills = [...points('start-up', 3, 1500, seed), ...points('load', 4, 1900, seed + 1), ...points('teardown', 3, 40, seed + 2)];
     console.log(`[reaper] seed ${seed}: SIGKILL at ${kills.map(show).join(', ')}`);
     const results = [];
     // Five at a time: enough to bound the test's time, few enough for a 2-core machine.
@@ -82,12 +83,14 @@ describe('SIGKILL of the CLI during a process-runtime run', { timeout: 240_000 }
     }
     for (const [i, r] of results.entries()) {
       const why = `SIGKILL at ${show(kills[i]!)} (seed ${seed})`;
-      expect(r.code, why).toBe('SIGKILL');
+      // A teardown point can come after the end on a fast machine: the CLI had exited already.
+      if (!r.endedBefore) expect(r.code, why).toBe('SIGKILL');
       expect(r.left, why).toEqual([]);
       if (r.before.length) cleanTimes.push(r.cleanMs);
     }
     // The load and teardown points hit a run with live agents, or this proved nothing.
     expect(results.slice(3).every((r) => r.before.length === 2)).toBe(true);
+    expect(results.filter((r) => !r.endedBefore).length).toBeGreaterThanOrEqual(9);
   });
 
   it('leaves nothing of the reference scenario (5 agents) killed during its load', async () => {
