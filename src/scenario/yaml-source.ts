@@ -132,6 +132,9 @@ export function parseScenarioSource(text: string): ParsedSource {
           problems.push({ offset: startOf(pair.key) ?? 0, message: 'got a list or map as a key, expected a plain name' });
           continue;
         }
+        // An anchor on a key (`&k name: …`) may be the target of a later alias, like any node's.
+        const keyAnchor = (pair.key as { anchor?: string } | null)?.anchor;
+        if (keyAnchor !== undefined) anchors.set(keyAnchor, pair.key);
         const name = keyName(pair);
         const first = index.get(name);
         if (first !== undefined) {
