@@ -16,8 +16,8 @@ import type { Hop } from './hops.js';
 export interface AmplificationOptions {
   /** Largest attempts-per-logical-request factor that passes (default 3). */
   limit?: number;
-  /** Per-edge limits from budgets such as `edge.a->b.amplification <= 1.2`. */
-  edgeLimits?: ReadonlyMap<string, number>;
+  /** Per-edge limits from budgets such as `edge.a->b.amplification <= 1.2` (`strict` for `<`). */
+  edgeLimits?: ReadonlyMap<string, number | { limit: number; strict?: boolean; budget?: string }>;
 }
 
 /** The logical request a hop is an attempt of, or null when it cannot be told apart from others. */
@@ -77,7 +77,11 @@ export function amplificationDetector(options: AmplificationOptions = {}): Detec
       for (const edge of input.edges) {
         const onEdge = input.hops.filter((h) => h.edge === edge.id);
         if (onEdge.filter((h) => !h.ourCopy).length === 0) continue;
-        const edgeLimit = options.edgeLimits?.get(edge.id) ?? limit;
+        const given = options.edgeLimits?.get(edge.id);
+        const edgeLimit = typeof given === 'number' ? given : (given?.limit ?? limit);
+        const strict = typeof given === 'object' && given.strict === true;
+        const budget = typeof given === 'object' ? given.budget : undefined;
+        if (!Number.isFinite(edgeLimit)) continue;
         const perPhase = phaseNames
           .map((phase) => ({ phase, ...amplificationOf(onEdge.filter((h) => h.phase === phase)) }))
           .filter((p) => p.attempts > 0)
@@ -94,13 +98,13 @@ export function amplificationDetector(options: AmplificationOptions = {}): Detec
         }
         const top = [...byKey.entries()].sort((a, b) => b[1].attempts - a[1].attempts).slice(0, 5).filter(([, v]) => v.attempts > 1).map(([k, v]) => ({ request: k, ...v }));
         const chain = depths.get(edge.id) === deepest && deepest > 0 ? chainFigures(input, onEdge) : undefined;
-        const failed = worst.factor > edgeLimit;
+        const failed = strict ? worst.factor >= edgeLimit : worst.factor > edgeLimit;
         results.push({
           suite: suiteOf(detector),
           name: edge.id,
           status: failed ? 'fail' : 'pass',
-          message: `${worst.factor}× attempts per logical request at most (phase ${worst.phase}: ${worst.attempts} attempts for ${worst.logical} requests; limit ${edgeLimit}×)`,
-          details: { limit: edgeLimit, perPhase, top, ...(chain ? { chain } : {}) },
+          message: `${worst.factor}× attempts per logical request at most (phase ${worst.phase}: ${worst.attempts} attempts for ${worst.logical} requests; ${budget ? `budget ${budget}` : `limit ${edgeLimit}×`})`,
+          details: { limit: edgeLimit, ...(budget ? { budget } : {}), perPhase, top, ...(chain ? { chain } : {}) },
         });
       }
       return results;

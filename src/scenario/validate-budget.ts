@@ -3,6 +3,7 @@
  * against the scenario's phases and edges), so a bad budget is reported at its line and column in
  * the file rather than when the run ends.
  */
+import { isAmplificationBudget, parseAmplificationBudget } from '../detect/amplification-budget.js';
 import { BudgetError, formatStat } from '../load/budget-grammar.js';
 import { compileBudget, type Budget } from '../load/budget.js';
 import type { BudgetCheckContext, BudgetProblem, PhaseLoad } from './validate-semantics.js';
@@ -14,6 +15,10 @@ import type { BudgetCheckContext, BudgetProblem, PhaseLoad } from './validate-se
  * (exit 4) after it ran in full.
  */
 export function checkBudgetExpression(expression: string, context: BudgetCheckContext): BudgetProblem | undefined {
+  if (isAmplificationBudget(expression)) {
+    const parsed = parseAmplificationBudget(expression, context.edges);
+    return typeof parsed === 'string' ? { message: `invalid budget: ${parsed}`, offset: 0 } : undefined;
+  }
   let budget: Budget;
   try {
     budget = compileBudget(expression, { phases: context.phases, edges: context.edges });

@@ -22,8 +22,8 @@ const issues = (extra: string) => {
 describe('detectors section', () => {
   it('turns detectors off and tunes them', () => {
     const s = parse('detectors: { amplification: { limit: 1.5 }, loops: { allow: [a->b], repetition: gate }, traces: false, topology: false }\n');
-    expect(scenarioDetectors(s.detectors).map((d) => d.name)).toEqual(['retry amplification', 'loops']);
-    expect(scenarioDetectors(parse('').detectors).map((d) => d.name)).toEqual(['retry amplification', 'loops', 'trace continuity', 'topology']);
+    expect(scenarioDetectors(s.detectors).map((d) => d.name)).toEqual(['retry amplification', 'loops', 'retry-after']);
+    expect(scenarioDetectors(parse('').detectors).map((d) => d.name)).toEqual(['retry amplification', 'loops', 'trace continuity', 'retry-after', 'topology']);
   });
 
   it('refuses out-of-range settings and unknown edges, at their line and column', () => {
@@ -34,5 +34,24 @@ describe('detectors section', () => {
       '8:24: detectors.traces.min_share: got 2, expected a number from 0 to 1',
     ]);
     expect(issues('detectors: { loops: { allow: [b->a] } }\n')).toEqual(['5:31: detectors.loops.allow[0]: unknown edge "b->a", expected one of: a->b']);
+  });
+});
+
+describe('amplification budgets', () => {
+  it('validate against the edges, and keep the detector on for their edge with their limit', async () => {
+    const s = parse('slo: ["edge.a->b.amplification <= 1.2"]\ndetectors: { amplification: false }\n');
+    const { createRunContext } = await import('../../src/scenario/stages/context.js');
+    const ctx = createRunContext(s, { outDir: '/tmp/unused' });
+    expect(ctx.amplificationBudgets).toEqual([{ expression: 'edge.a->b.amplification <= 1.2', edge: 'a->b', op: '<=', limit: 1.2 }]);
+    expect(ctx.budgets).toEqual([]);
+    const [amp] = scenarioDetectors(s.detectors, ctx.amplificationBudgets);
+    const hop = (k: string) => ({ edge: 'a->b', from: 'a', to: 'b', traceId: null, spanId: null, tMs: 0, latencyMs: 1, method: 'POST', path: '/x', jsonrpcMethod: null, idempotencyKey: k, bodyHash: null, tool: null, status: 200, retryAfterMs: null, ourCopy: false, phase: 'p', requestId: '1' });
+    const checks = amp!.detect({ hops: [hop('1'), hop('1'), hop('2'), hop('3')], edges: [{ id: 'a->b', from: 'a', to: 'b' }], workflows: [], phases: [] });
+    expect(checks[0]).toMatchObject({ status: 'fail', message: expect.stringMatching(/1.33× .* budget edge.a->b.amplification <= 1.2/) });
+  });
+
+  it('refuses an unknown edge or a floor, at the budget', () => {
+    expect(issues('slo: ["edge.a->c.amplification <= 1.2"]\n')).toEqual([expect.stringMatching(/^5:\d+: slo\[0\]: invalid budget: unknown edge 'a->c', expected one of: a->b/)]);
+    expect(issues('slo: ["edge.a->b.amplification >= 1.2"]\n')).toEqual([expect.stringMatching(/amplification is a ceiling/)]);
   });
 });

@@ -4,6 +4,8 @@
  * typed value the previous stage produced (start → drive → collect → judge → report).
  */
 import path from 'node:path';
+import { isAmplificationBudget, parseAmplificationBudget, type AmplificationBudget } from '../../detect/amplification-budget.js';
+import { AgentcheckError } from '../../errors.js';
 import { compileBudgets, type Budget } from '../../load/budget.js';
 import type { Scenario } from '../types.js';
 import type { RunScenarioOptions } from './options.js';
@@ -33,6 +35,8 @@ export interface RunContext {
   readonly logDir: string;
   /** Budgets compiled before anything starts: a typo is a configuration error, not a failed run. */
   readonly budgets: Budget[];
+  /** `edge.a->b.amplification <= N` budgets: limits for the amplification detector. */
+  readonly amplificationBudgets: readonly AmplificationBudget[];
   /** Informational lines for the report's reasons (never change the verdict). */
   readonly notes: string[];
   /** Throws {@link RunAborted} when the run's signal fired. */
@@ -45,9 +49,19 @@ export function createRunContext(scenario: Scenario, options: RunScenarioOptions
   const internal = new AbortController();
   const signal = AbortSignal.any([internal.signal, ...(options.signal ? [options.signal] : [])]);
   let reason: string | undefined;
+  const edges = scenario.edges.map((e) => `${e.from}->${e.to}`);
+  // Amplification budgets are limits for the detector, not series budgets (see amplification-budget.ts).
+  const amplificationBudgets: AmplificationBudget[] = [];
+  const seriesBudgets = scenario.slo.filter((s) => {
+    if (!isAmplificationBudget(s.budget)) return true;
+    const parsed = parseAmplificationBudget(s.budget, edges);
+    if (typeof parsed === 'string') throw new AgentcheckError('config', `slo '${s.budget}': ${parsed}`);
+    amplificationBudgets.push(parsed);
+    return false;
+  });
   const budgets = compileBudgets(
-    scenario.slo.map((s) => (s.phases ? { budget: s.budget, phases: s.phases } : s.budget)),
-    { phases: scenario.phases.map((p) => p.name), edges: scenario.edges.map((e) => `${e.from}->${e.to}`) },
+    seriesBudgets.map((s) => (s.phases ? { budget: s.budget, phases: s.phases } : s.budget)),
+    { phases: scenario.phases.map((p) => p.name), edges },
   );
   return {
     scenario,
@@ -62,6 +76,7 @@ export function createRunContext(scenario: Scenario, options: RunScenarioOptions
     abortReason: () => reason,
     logDir: path.join(options.outDir, 'logs'),
     budgets,
+    amplificationBudgets,
     notes: [],
     checkAbort() {
       if (signal.aborted) throw new RunAborted();

@@ -4,14 +4,24 @@
  * records none, or no edge carried HTTP) the traffic detectors have nothing to judge and add no check.
  */
 import { amplificationDetector, hopsFromRecords, loopDetector, overloadDetector, parseTraceparent, policyDetector, traceContinuityDetector, type Detector, type EntryWorkflow } from '../../detect/index.js';
+import type { AmplificationBudget } from '../../detect/amplification-budget.js';
 import type { DetectorsInput } from '../types.js';
 import { phaseAt, type PhaseSpan } from '../../detect/hops.js';
 import type { Checker } from './judge.js';
 
 /** The detectors a scenario's `detectors` section asks for (every one, with its defaults, when it is empty). */
-export function scenarioDetectors(settings: DetectorsInput): Detector[] {
+export function scenarioDetectors(settings: DetectorsInput, budgets: readonly AmplificationBudget[] = []): Detector[] {
   const out: Detector[] = [];
-  if (settings.amplification !== false) out.push(amplificationDetector({ ...(settings.amplification?.limit !== undefined ? { limit: settings.amplification.limit } : {}) }));
+  // An amplification budget on an edge keeps the detector on for that edge even when it is off by default.
+  if (settings.amplification !== false || budgets.length > 0) {
+    out.push(
+      amplificationDetector({
+        ...(settings.amplification !== false && settings.amplification?.limit !== undefined ? { limit: settings.amplification.limit } : {}),
+        ...(settings.amplification === false ? { limit: Infinity } : {}),
+        edgeLimits: new Map(budgets.map((b) => [b.edge, { limit: b.limit, strict: b.op === '<', budget: b.expression }])),
+      }),
+    );
+  }
   if (settings.loops !== false) {
     const l = settings.loops ?? {};
     out.push(loopDetector({ ...(l.allow ? { allowCycles: l.allow } : {}), ...(l.threshold !== undefined ? { repeatThreshold: l.threshold } : {}), repetitionGates: l.repetition === 'gate' }));
@@ -27,7 +37,7 @@ export function detectorChecker(detectors?: readonly Detector[]): Checker {
   return {
     name: 'detectors',
     async check({ ctx, evidence, driven, collected }) {
-      detectors ??= scenarioDetectors(ctx.scenario.detectors ?? {});
+      detectors ??= scenarioDetectors(ctx.scenario.detectors ?? {}, ctx.amplificationBudgets);
       const phases: PhaseSpan[] = (driven.load?.schedule ?? []).map((s) => ({ name: s.name, startMs: s.startMs }));
       const hops = hopsFromRecords(collected.records, phases, driven.load?.startedAt);
       const workflows: EntryWorkflow[] = [];
