@@ -10,9 +10,16 @@
 //   memory: the same events and records kept in arrays, as the runner kept driver events
 //           before the store (and as hop records would have to be kept to not lose any).
 // Prints RSS at minute 1 and at the end, the growth of each side and their ratio.
+//
+// `--scenario`: the same two sides through the real runner instead of the synthetic producer:
+// a 4-agent chain (3 hops, node:http servers written by this bench) behind the embedded proxy,
+// driven by `runScenarioDetailed` at the rate, once with the store behind the RunEvidence seam
+// (StoreEvidence) and once with the default MemoryEvidence, one after the other (each its own
+// process). Until the runner attaches the records sink, hop records there still come from the
+// proxies' bounded buffers at the end, so this mode measures the workflow path.
 // Needs `npm run build`.
 //
-//   node bench/evidence-memory.mjs [--minutes 10] [--rate 500] [--hops 3]
+//   node bench/evidence-memory.mjs [--minutes 10] [--rate 500] [--hops 3] [--scenario]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -28,6 +35,7 @@ const minutes = Number(arg('minutes', '10'));
 const rate = Number(arg('rate', '500'));
 const hopsPer = Number(arg('hops', '3'));
 const side = arg('side', undefined);
+const scenarioMode = process.argv.includes('--scenario');
 const GOAL_MB = 50;
 const MB = 1024 * 1024;
 
@@ -35,14 +43,15 @@ const totalMs = minutes * 60_000;
 // Minute 1 for a run of 2 minutes or more; a tenth of a shorter (smoke) run.
 const firstMs = minutes >= 2 ? 60_000 : totalMs / 10;
 
-if (side) await child(side);
+if (side) await (scenarioMode ? scenarioChild(side) : child(side));
 else await parent();
 
 async function parent() {
   console.log(`evidence memory: ${rate} workflows/s × ${hopsPer} hops for ${minutes} min; RSS at ${(firstMs / 60_000).toFixed(2)} min and at the end (goal: store growth ≤ ${GOAL_MB} MB)`);
   const run = (name) =>
     new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, ['--expose-gc', self, '--side', name, '--minutes', String(minutes), '--rate', String(rate), '--hops', String(hopsPer)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const args = ['--expose-gc', self, '--side', name, '--minutes', String(minutes), '--rate', String(rate), '--hops', String(hopsPer), ...(scenarioMode ? ['--scenario'] : [])];
+      const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PACT_DO_NOT_TRACK: 'true' } });
       let out = '';
       p.stdout.on('data', (d) => (out += d));
       p.on('error', reject);
@@ -52,17 +61,18 @@ async function parent() {
         else resolve(JSON.parse(line));
       });
     });
-  const [store, memory] = await Promise.all([run('store'), run('memory')]);
+  // Scenario mode: one after the other (each side starts a team and drives it at the full rate).
+  const [store, memory] = scenarioMode ? [await run('store'), await run('memory')] : await Promise.all([run('store'), run('memory')]);
   const row = (r) =>
     `${r.side.padEnd(7)} rss ${(r.rssFirst / MB).toFixed(1).padStart(7)} MB -> ${(r.rssEnd / MB).toFixed(1).padStart(7)} MB  growth ${(r.growth / MB).toFixed(1).padStart(7)} MB` +
     `  heap ${(r.heapFirst / MB).toFixed(1)} -> ${(r.heapEnd / MB).toFixed(1)} MB  ${r.workflows} workflows (${(r.workflows / (r.elapsedMs / 1000)).toFixed(0)}/s), ${r.hops} hops` +
-    (r.fileBytes !== undefined ? `, evidence.sqlite ${(r.fileBytes / MB).toFixed(1)} MB, lost ${r.lost}, flush cpu ${r.cpuMs.toFixed(0)} ms` : '');
+    (r.fileBytes !== undefined ? `, evidence.sqlite ${(r.fileBytes / MB).toFixed(1)} MB, lost ${r.lost}, process cpu ${(r.cpuMs / 1000).toFixed(1)} s` : '');
   console.log(row(store));
   console.log(row(memory));
   const ratio = memory.growth / Math.max(store.growth, 1 * MB);
   console.log(`ratio (memory growth / store growth, store floored at 1 MB): ${ratio.toFixed(1)}×`);
   console.log(`${store.growth <= GOAL_MB * MB ? 'MET' : 'MISSED'}: store RSS growth ${(store.growth / MB).toFixed(1)} MB ${store.growth <= GOAL_MB * MB ? '≤' : '>'} ${GOAL_MB} MB`);
-  if (store.lost !== 0 || store.hops !== store.workflows * hopsPer) {
+  if (!scenarioMode && (store.lost !== 0 || store.hops !== store.workflows * hopsPer)) {
     console.log(`LOSS: the store holds ${store.hops} hops of ${store.workflows * hopsPer}, ${store.lost} reported lost`);
     process.exitCode = 1;
   }
@@ -163,4 +173,69 @@ async function child(which) {
     out.hops = hopLists.reduce((n, l) => n + l.filter((r) => r.latencyMs !== undefined).length, 0);
   }
   process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+/** One side of `--scenario`: a real scenario run with the store or the in-memory evidence. */
+async function scenarioChild(which) {
+  const { scenarioFromValue } = await import('../dist/scenario/load.js');
+  const { runScenarioDetailed } = await import('../dist/scenario/runner.js');
+  const { StoreEvidence } = await import('../dist/evidence/run-evidence.js');
+  const { writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agentcheck-bench-evidence-scenario-'));
+  // Each agent answers POST /work after calling the next one (if any) with the same trace.
+  writeFileSync(
+    path.join(dir, 'agent.mjs'),
+    `import http from 'node:http';
+const next = process.env.NEXT_URL;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    if (req.url === '/healthz' || !next) { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"ok":true}'); return; }
+    const tp = req.headers.traceparent;
+    const span = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(16, '0');
+    const headers = { 'content-type': 'application/json', 'content-length': '2', ...(tp ? { traceparent: tp.slice(0, 36) + span + tp.slice(52) } : {}) };
+    const call = http.request(next + '/work', { method: 'POST', agent, headers }, (r) => { r.resume(); r.on('end', () => { res.writeHead(r.statusCode ?? 502); res.end('{"ok":true}'); }); });
+    call.on('error', () => { res.writeHead(502); res.end(); });
+    call.end('{}');
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`,
+  );
+  const agents = Array.from({ length: hopsPer + 1 }, (_, i) => ({ name: `a${i}`, command: 'node agent.mjs', readiness: { http: '/healthz', timeout: '10s' } }));
+  const edges = Array.from({ length: hopsPer }, (_, i) => ({ from: `a${i}`, to: `a${i + 1}`, env: 'NEXT_URL' }));
+  const scenario = scenarioFromValue(
+    {
+      name: 'evidence-memory',
+      seed: 1,
+      agents,
+      edges,
+      phases: [{ name: 'steady', duration: `${Math.round(totalMs)}ms` }],
+      load: { target: 'a0', model: 'open', rate, timeout: '2s', requests: [{ method: 'POST', path: '/work', body: { x: 1 } }] },
+    },
+    { file: path.join(dir, 'scenario.yaml') },
+  );
+  const outDir = path.join(dir, 'report');
+  const evidence = which === 'store' ? StoreEvidence.open(outDir) : undefined;
+  const sample = () => {
+    globalThis.gc?.();
+    globalThis.gc?.();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heap: m.heapUsed };
+  };
+  let first;
+  let last;
+  const t0 = performance.now();
+  // Minute 1, and the last second of the drive (the collect stage's end-of-run reads are not growth).
+  const timers = [setTimeout(() => (first = sample()), firstMs), setTimeout(() => (last = sample()), Math.max(firstMs + 1, totalMs - 1000))];
+  const outcome = await runScenarioDetailed(scenario, { outDir }, evidence ? { evidence } : {});
+  for (const t of timers) clearTimeout(t);
+  const phase = outcome.report.phases[0];
+  const elapsedMs = performance.now() - t0;
+  const end = last ?? sample();
+  first ??= end;
+  process.stdout.write(
+    JSON.stringify({ side: which, rssFirst: first.rss, rssEnd: end.rss, growth: end.rss - first.rss, heapFirst: first.heap, heapEnd: end.heap, elapsedMs, workflows: phase?.requests ?? 0, hops: outcome.report.edges.reduce((n, e) => n + e.requests, 0), verdict: outcome.report.verdict }) + '\n',
+  );
+  rmSync(dir, { recursive: true, force: true });
 }
