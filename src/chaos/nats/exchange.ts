@@ -161,7 +161,11 @@ export class NatsFlow implements LinkSink {
     for (const frame of frames) {
       const length = frame.raw.length;
       if (frame.kind === 'control') {
-        if (frame.op === 'INFO' && /"tls_required"\s*:\s*true/.test(frame.args)) tls = true;
+        // What follows an INFO that requires TLS is the handshake's, not NATS: pass it all untouched.
+        if (frame.op === 'INFO' && /"tls_required"\s*:\s*true/.test(frame.args)) {
+          tls = true;
+          break;
+        }
       } else {
         const message = this.read(frame);
         if (message && active.length > 0) {
@@ -175,7 +179,8 @@ export class NatsFlow implements LinkSink {
       }
       offset += length;
     }
-    if (offset > runStart) this.emit(bytes.subarray(runStart, offset));
+    if (tls) this.emit(bytes.subarray(runStart));
+    else if (offset > runStart) this.emit(bytes.subarray(runStart, offset));
     if (opaque && opaque.length > 0) this.emit(opaque);
     if (tls) this.ctx.goOpaque('the server requires TLS');
   }

@@ -192,6 +192,20 @@ describe('a live nats proxy between raw TCP peers (property-based)', { timeout: 
     return { atServer: a, atClient: b };
   }
 
+  it('turns a connection opaque when the server requires TLS: nothing after INFO is framed or faulted', async () => {
+    const res = await api(server.url, 'POST', '/proxies/raw/toxics', { name: 'drop_all', type: 'drop' });
+    expect(res.status).toBe(200);
+    const down = Buffer.from('INFO {"server_id":"x","tls_required":true}\r\nMSG a 1 1\r\nx\r\n\x16\x03\x01garbage');
+    const up = Buffer.from('\x16\x03\x01\x00\x05hello PUB a 1\r\ny\r\n', 'latin1');
+    try {
+      const { atServer, atClient } = await roundTrip([up], [down]);
+      expect(atServer.equals(up)).toBe(true);
+      expect(atClient.equals(down)).toBe(true);
+    } finally {
+      expect((await api(server.url, 'DELETE', '/proxies/raw/toxics/drop_all')).status).toBe(204);
+    }
+  });
+
   for (const withToxic of [false, true]) {
     it(`forwards both directions byte for byte (${withToxic ? 'a toxic that matches nothing' : 'no toxic'})`, async () => {
       if (withToxic) {
