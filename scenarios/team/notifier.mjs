@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // notifier: an asynchronous event consumer. At-least-once delivery upstream is made
 // effectively-once here by de-duplicating on eventId.
+import http from 'node:http';
 import { startAgent } from './lib/server.mjs';
 
 const NAME = 'notifier';
@@ -22,7 +23,24 @@ function eventError(e) {
   return null;
 }
 
+// Broken-on-purpose variants for agentcheck's detectors (unset in the good team):
+// AUDIT_URL: also GET <AUDIT_URL>/healthz for every event, a call to a service that is not a
+// declared edge of the notifier; CALLBACK_URL: POST <CALLBACK_URL>/events/ack for every event on
+// the event's trace, delegating back to the caller (a cycle in the trace's call graph).
+const AUDIT_URL = process.env.AUDIT_URL;
+const CALLBACK_URL = process.env.CALLBACK_URL;
+const sideAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+function sideCall(url, method, traceparent) {
+  const req = http.request(url, { method, agent: sideAgent, headers: { 'content-type': 'application/json', ...(traceparent ? { traceparent } : {}) } }, (res) => res.resume());
+  req.on('error', () => undefined);
+  req.setTimeout(1000, () => req.destroy());
+  req.end(method === 'POST' ? '{}' : undefined);
+}
+
 async function postEvent(ctx) {
+  if (AUDIT_URL) sideCall(`${AUDIT_URL}/healthz`, 'GET');
+  if (CALLBACK_URL) sideCall(`${CALLBACK_URL}/events/ack`, 'POST', ctx.trace.child());
   const parsed = await ctx.json();
   if (!parsed) return;
   const event = parsed.value;

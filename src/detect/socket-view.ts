@@ -8,6 +8,7 @@
  * and says so.
  */
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { SocketObservation } from './detector.js';
 
 /** A TCP connection: local and remote `host:port`. */
@@ -100,26 +101,36 @@ export interface WatchedAgent {
   port: number;
 }
 
-/** Samples the outbound connections of agents' process groups. */
+/**
+ * Samples the outbound connections of agents' process groups. The sampling itself (reading
+ * /proc) is synchronous file I/O; {@link SocketViewThread} runs it off the load generator's event
+ * loop. Group members are re-listed at most every `membersEveryMs`, since scanning every process
+ * of the machine is the expensive part.
+ */
 export class SocketView {
   private readonly seen = new Map<string, SocketObservation>();
-  private timer: NodeJS.Timeout | null = null;
+  private members = new Map<number, number[]>();
+  private membersAt = -Infinity;
   /** False where /proc cannot be read: nothing is observed, and the detector says it could not judge. */
   readonly available = existsSync('/proc/net/tcp');
 
   constructor(
     private readonly agents: readonly WatchedAgent[],
     private readonly now: () => number,
+    private readonly membersEveryMs = 1000,
   ) {}
 
   /** One sample now. */
   sample(): void {
     if (!this.available) return;
-    const table = tcpTable();
     const t = this.now();
-    const members = groupMembers(new Set(this.agents.map((a) => a.pgid)));
+    if (t - this.membersAt >= this.membersEveryMs) {
+      this.members = groupMembers(new Set(this.agents.map((a) => a.pgid)));
+      this.membersAt = t;
+    }
+    const table = tcpTable();
     for (const agent of this.agents) {
-      for (const pid of members.get(agent.pgid) ?? []) {
+      for (const pid of this.members.get(agent.pgid) ?? []) {
         for (const inode of socketInodes(pid)) {
           const c = table.get(inode);
           // The agent's own server side (a caller connected to it) is not its outbound call.
@@ -133,18 +144,69 @@ export class SocketView {
     }
   }
 
-  /** Samples every `intervalMs` until {@link stop}. */
-  start(intervalMs = 200): void {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), intervalMs);
-    this.timer.unref();
-  }
-
-  /** Stops sampling (after one last sample) and returns what was seen. */
-  stop(): SocketObservation[] {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.sample();
+  /** What was seen so far. */
+  observations(): SocketObservation[] {
     return [...this.seen.values()];
   }
+}
+
+/**
+ * A {@link SocketView} sampling every `intervalMs` on a worker thread, so reading /proc never
+ * delays the load generator's sends. `firstMs` is on the caller's clock: the worker is told the
+ * offset of its own clock at start.
+ */
+export class SocketViewThread {
+  private worker: Worker | null = null;
+
+  constructor(
+    private readonly agents: readonly WatchedAgent[],
+    private readonly now: () => number,
+  ) {}
+
+  /** True where /proc can be read. */
+  get available(): boolean {
+    return existsSync('/proc/net/tcp');
+  }
+
+  start(intervalMs = 250): void {
+    this.worker = new Worker(new URL(import.meta.url), { workerData: { agents: this.agents, intervalMs, clockOffsetMs: this.now() - performance.now() } });
+    this.worker.unref();
+    this.worker.on('error', () => undefined);
+  }
+
+  /** Takes a last sample, stops the thread and returns what was seen (empty if the thread failed). */
+  async stop(): Promise<SocketObservation[]> {
+    const worker = this.worker;
+    this.worker = null;
+    if (!worker) return [];
+    const result = new Promise<SocketObservation[]>((resolve) => {
+      const timer = setTimeout(() => resolve([]), 2000);
+      worker.once('message', (m: SocketObservation[]) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve([]);
+      });
+    });
+    worker.postMessage('stop');
+    const observations = await result;
+    await worker.terminate();
+    return observations;
+  }
+}
+
+// The worker's side: sample until told to stop, then post the observations.
+if (!isMainThread && parentPort && (workerData as { agents?: unknown })?.agents) {
+  const { agents, intervalMs, clockOffsetMs } = workerData as { agents: WatchedAgent[]; intervalMs: number; clockOffsetMs: number };
+  const view = new SocketView(agents, () => performance.now() + clockOffsetMs);
+  view.sample();
+  const timer = setInterval(() => view.sample(), intervalMs);
+  const port = parentPort;
+  port.on('message', () => {
+    clearInterval(timer);
+    view.sample();
+    port.postMessage(view.observations());
+  });
 }

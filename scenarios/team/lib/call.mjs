@@ -92,7 +92,8 @@ export async function callJson(url, {
   let lastError;
   for (let n = 0; n <= retries; n++) {
     if (n > 0) await new Promise((r) => setTimeout(r, backoffMs * 2 ** (n - 1)));
-    const attemptHeaders = traceparent ? { ...baseHeaders, traceparent: traceparent() } : baseHeaders;
+    const tp = traceparent ? traceparent() : null;
+    const attemptHeaders = tp ? { ...baseHeaders, traceparent: tp } : baseHeaders;
     try {
       const answer = await attempt(url, { method, headers: attemptHeaders, body, timeoutMs });
       if (RETRYABLE_STATUSES.has(answer.status) && n < retries) {

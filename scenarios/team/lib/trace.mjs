@@ -34,6 +34,23 @@ export function traceFromHeader(header) {
     traceId,
     continued: incoming !== null,
     traceparent: `00-${traceId}-${spanId()}-${flags}`,
-    child: () => `00-${traceId}-${spanId()}-${flags}`,
+    child: childMaker(traceId, flags),
   };
+}
+
+/**
+ * TRACE_MODE (a broken-on-purpose variant for agentcheck's trace-continuity detector):
+ * `continue` (default) carries the trace on; `remint` starts a fresh trace on every outgoing
+ * call (a header is present, the trace is broken anyway); `drop` sends no traceparent at all.
+ */
+const TRACE_MODE = process.env.TRACE_MODE ?? 'continue';
+if (!['continue', 'remint', 'drop'].includes(TRACE_MODE)) {
+  process.stderr.write(`TRACE_MODE must be continue, remint or drop, got '${TRACE_MODE}'\n`);
+  process.exit(2);
+}
+
+function childMaker(traceId, flags) {
+  if (TRACE_MODE === 'drop') return () => null;
+  if (TRACE_MODE === 'remint') return () => `00-${randomBytes(16).toString('hex')}-${spanId()}-${flags}`;
+  return () => `00-${traceId}-${spanId()}-${flags}`;
 }

@@ -16,7 +16,7 @@ import { driverWorkflows, followOptionsOf } from '../../workflow/scenario.js';
 import type { ScenarioInvariant, ScenarioPhase } from '../types.js';
 import type { InvariantContext } from '../invariants.js';
 import type { DetectorInput } from '../../detect/detector.js';
-import { SocketView } from '../../detect/socket-view.js';
+import { SocketViewThread } from '../../detect/socket-view.js';
 import { RunAborted, type RunContext } from './context.js';
 import type { RunEvidence } from './evidence.js';
 import { invariantContext } from './invariant-context.js';
@@ -129,7 +129,7 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
   const live = new LiveFigures();
   const applied: AppliedFault[] = [];
   let driver: LoadDriver | undefined;
-  let view: SocketView | undefined;
+  let view: SocketViewThread | undefined;
   let abortTimer: NodeJS.Timeout | undefined;
   let abortRemoval: Promise<void> | undefined;
   try {
@@ -252,7 +252,7 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
   } finally {
     if (abortTimer) clearInterval(abortTimer);
     await abortRemoval;
-    if (view && driven.sockets) driven.sockets.observations = view.stop();
+    if (view && driven.sockets) driven.sockets.observations = await view.stop();
     if (driver) driven.load = await driver.stop().catch(() => undefined);
     await removeFaults(backend.client, applied).catch(() => undefined);
   }
@@ -264,10 +264,10 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
  * connect to (the listen addresses of its declared edges' proxies). None for containers (their
  * network isolation is the runtime's business) or where /proc cannot be read.
  */
-function socketView(ctx: RunContext, started: Started, now: () => number): { view: SocketView; sockets: NonNullable<Driven['sockets']> } | undefined {
-  if ((ctx.options.runtime ?? ctx.scenario.runtime) === 'containers') return undefined;
+function socketView(ctx: RunContext, started: Started, now: () => number): { view: SocketViewThread; sockets: NonNullable<Driven['sockets']> } | undefined {
+  if ((ctx.options.runtime ?? ctx.scenario.runtime) === 'containers' || ctx.scenario.detectors?.topology === false) return undefined;
   const agents = [...started.team.agents.values()];
-  const view = new SocketView(agents.map((a) => ({ name: a.name, pgid: a.pid, port: a.port })), now);
+  const view = new SocketViewThread(agents.map((a) => ({ name: a.name, pgid: a.pid, port: a.port })), now);
   if (!view.available) return undefined;
   const allowed = new Map<string, Set<string>>(agents.map((a) => [a.name, new Set<string>()]));
   for (const p of started.team.proxies.values()) allowed.get(p.edge.from)?.add(p.listen);
