@@ -202,7 +202,7 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `,
   );
-  const agents = Array.from({ length: hopsPer + 1 }, (_, i) => ({ name: `a${i}`, command: 'node agent.mjs', readiness: { http: '/healthz', timeout: '10s' } }));
+  const agents = Array.from({ length: hopsPer + 1 }, (_, i) => ({ name: `a${i}`, command: 'node agent.mjs', cwd: dir, readiness: { http: '/healthz', timeout: '10s' } }));
   const edges = Array.from({ length: hopsPer }, (_, i) => ({ from: `a${i}`, to: `a${i + 1}`, env: 'NEXT_URL' }));
   const scenario = scenarioFromValue(
     {
@@ -235,7 +235,7 @@ http.createServer((req, res) => {
   const end = last ?? sample();
   first ??= end;
   process.stdout.write(
-    JSON.stringify({ side: which, rssFirst: first.rss, rssEnd: end.rss, growth: end.rss - first.rss, heapFirst: first.heap, heapEnd: end.heap, elapsedMs, workflows: phase?.requests ?? 0, hops: outcome.report.edges.reduce((n, e) => n + e.requests, 0), verdict: outcome.report.verdict }) + '\n',
+    JSON.stringify({ side: which, rssFirst: first.rss, rssEnd: end.rss, growth: end.rss - first.rss, heapFirst: first.heap, heapEnd: end.heap, elapsedMs, workflows: phase?.requests ?? 0, hops: outcome.report.edges.reduce((n, e) => n + e.requests, 0), verdict: outcome.report.verdict, reasons: outcome.report.reasons.slice(0, 3) }) + '\n',
   );
   rmSync(dir, { recursive: true, force: true });
 }

@@ -118,6 +118,18 @@ describe('evidence store', () => {
     await store.close();
   });
 
+  it('a workflow completing after finish() updates its never-completed row', async () => {
+    const { store } = open();
+    const [invoke, done] = workflowEvents({ seq: 3, key: 'late', startMs: 0, latencyMs: 9, type: 'fail', status: 409 });
+    store.record(invoke);
+    await store.finish();
+    expect(outcomesByKey(store.history()).get('late')).toEqual({ key: 'late', attempts: 1, ok: 0, fail: 0, info: 1 });
+    store.record(done);
+    expect(outcomesByKey(store.history()).get('late')).toEqual({ key: 'late', attempts: 1, ok: 0, fail: 1, info: 0 });
+    expect(store.db.prepare('SELECT latency_ms, status FROM workflows').get()).toEqual({ latency_ms: 9, status: 409 });
+    await store.close();
+  });
+
   it('estimates a driver clock origin from its events and prefers one that is set', async () => {
     const { store } = open();
     const before = performance.timeOrigin + performance.now();
