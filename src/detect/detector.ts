@@ -36,7 +36,13 @@ export interface DetectorInput {
   workflows: readonly EntryWorkflow[];
   phases: readonly PhaseSpan[];
   /** Connections agent processes held (process runtime only), with the addresses that were allowed. */
-  sockets?: { observations: readonly SocketObservation[]; allowed: ReadonlyMap<string, ReadonlySet<string>>; peers: ReadonlyMap<string, string> };
+  sockets?: {
+    observations: readonly SocketObservation[];
+    allowed: ReadonlyMap<string, ReadonlySet<string>>;
+    peers: ReadonlyMap<string, string>;
+    /** Set when sampling failed: nothing may be concluded from the (empty) observations. */
+    failure?: string;
+  };
 }
 
 /** A detector plugin. */

@@ -15,6 +15,8 @@ export function policyDetector(): Detector {
     name: 'topology',
     detect({ sockets }) {
       if (!sockets) return [];
+      // Empty observations from a sampler that failed would read as "only declared edges": a false pass.
+      if (sockets.failure) return [{ suite: suiteOf(detector), name: 'socket view', status: 'skipped', message: `${sockets.failure}, so undeclared calls could not be looked for` }];
       const violations = sockets.observations
         .filter((o) => !(sockets.allowed.get(o.agent)?.has(o.remote) ?? false))
         .map((o) => {

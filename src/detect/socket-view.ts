@@ -157,6 +157,10 @@ export class SocketView {
  */
 export class SocketViewThread {
   private worker: Worker | null = null;
+  /** In-process fallback where a worker cannot load this module (TypeScript sources under a test runner). */
+  private local: { view: SocketView; timer: NodeJS.Timeout } | null = null;
+  /** Why sampling failed, when it did: the topology check then says it could not judge. */
+  failure: string | null = null;
 
   constructor(
     private readonly agents: readonly WatchedAgent[],
@@ -169,24 +173,41 @@ export class SocketViewThread {
   }
 
   start(intervalMs = 250): void {
+    if (import.meta.url.endsWith('.ts')) {
+      const view = new SocketView(this.agents, this.now);
+      view.sample();
+      this.local = { view, timer: setInterval(() => view.sample(), intervalMs * 2) };
+      return;
+    }
     this.worker = new Worker(new URL(import.meta.url), { workerData: { agents: this.agents, intervalMs, clockOffsetMs: this.now() - performance.now() } });
     this.worker.unref();
-    this.worker.on('error', () => undefined);
+    this.worker.on('error', (err) => (this.failure ??= `the socket sampler failed: ${err.message}`));
   }
 
-  /** Takes a last sample, stops the thread and returns what was seen (empty if the thread failed). */
+  /** Takes a last sample, stops sampling and returns what was seen; on failure, {@link failure} says why. */
   async stop(): Promise<SocketObservation[]> {
+    if (this.local) {
+      clearInterval(this.local.timer);
+      this.local.view.sample();
+      const seen = this.local.view.observations();
+      this.local = null;
+      return seen;
+    }
     const worker = this.worker;
     this.worker = null;
     if (!worker) return [];
     const result = new Promise<SocketObservation[]>((resolve) => {
-      const timer = setTimeout(() => resolve([]), 2000);
+      const timer = setTimeout(() => {
+        this.failure ??= 'the socket sampler did not answer within 2 s';
+        resolve([]);
+      }, 2000);
       worker.once('message', (m: SocketObservation[]) => {
         clearTimeout(timer);
         resolve(m);
       });
       worker.once('exit', () => {
         clearTimeout(timer);
+        this.failure ??= 'the socket sampler exited early';
         resolve([]);
       });
     });

@@ -199,3 +199,10 @@ describe('retry-after', () => {
     expect(retryAfterMs('soon', 0)).toBeNull();
   });
 });
+
+describe('topology when the socket view failed', () => {
+  it('says it could not judge instead of passing on empty observations', () => {
+    const checks = policyDetector().detect(input([], { sockets: { observations: [], allowed: new Map([['planner', new Set<string>()]]), peers: new Map(), failure: 'the socket sampler exited early' } }));
+    expect(checks).toEqual([expect.objectContaining({ status: 'skipped', message: expect.stringMatching(/could not be looked for/) })]);
+  });
+});

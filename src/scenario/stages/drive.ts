@@ -252,7 +252,10 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
   } finally {
     if (abortTimer) clearInterval(abortTimer);
     await abortRemoval;
-    if (view && driven.sockets) driven.sockets.observations = await view.stop();
+    if (view && driven.sockets) {
+      driven.sockets.observations = await view.stop();
+      if (view.failure) driven.sockets.failure = view.failure;
+    }
     if (driver) driven.load = await driver.stop().catch(() => undefined);
     await removeFaults(backend.client, applied).catch(() => undefined);
   }
