@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerCli, engineAvailable } from '../containers/engine.js';
 import { bin, dockerLeftoversOf, fixtures, root, runDirs, runFiles, startCli, tempBase, waitClean, type Cli } from './listing.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const ready = engineAvailable && dockerCli;
 if (!ready) console.log('[reaper] containers.test.ts: skipped, no Docker engine (with the docker CLI) is reachable; start dockerd (.ci/run does)');
@@ -101,5 +101,36 @@ describe.skipIf(!ready)('SIGKILL and SIGHUP of a containers run', { timeout: 300
     live.cli.child.kill('SIGINT');
     expect(await live.cli.exited).toBe(130);
     expect((await waitClean(() => dockerLeftoversOf(live.cli.pid), ENGINE_SLACK_MS)).left).toEqual([]);
+  });
+
+  it('cleanup finds a dead library user\'s run by its owner labels alone (no registry, no watchdog)', async () => {
+    // A program using agentcheck as a library (no reaper enabled), killed with its team up.
+    const script = `
+      const { scenarioFromValue } = await import(${JSON.stringify(path.join(root, 'dist/scenario/load.js'))});
+      const { startContainerTeam } = await import(${JSON.stringify(path.join(root, 'dist/scenario/runtimes/containers.js'))});
+      const s = scenarioFromValue({ name: 'lib', agents: [{ name: 'solo', command: 'node agent.mjs solo', readiness: { http: '/healthz', timeout: '30s' } }], edges: [], phases: [{ name: 'p', duration: '1s' }] }, { baseDir: ${JSON.stringify(fixtures)} });
+      await startContainerTeam(s, { runId: 'lib-' + process.pid });
+      console.log('up');
+      setInterval(() => {}, 1000);`;
+    const state = path.join(base, 'lib-state');
+    const lib = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...process.env, AGENTCHECK_STATE_DIR: state, TESTCONTAINERS_RYUK_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    lib.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    let ended = false;
+    lib.once('exit', () => (ended = true));
+    await until(() => ended || out.includes('up'), 180_000);
+    expect(ended).toBe(false);
+    const left = dockerLeftoversOf(lib.pid!);
+    expect(left.length).toBeGreaterThan(0);
+    lib.kill('SIGKILL');
+    await until(() => ended, 10_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(dockerLeftoversOf(lib.pid!)).toEqual(left); // nothing removed it: no exit hook ran, no watchdog
+    expect(runFiles(state)).toEqual([]);
+
+    const r = spawnSync(process.execPath, [bin, 'cleanup'], { cwd: root, env: { ...process.env, AGENTCHECK_STATE_DIR: state }, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    for (const thing of left) expect(r.stdout).toContain(`removed ${thing}`);
+    expect(dockerLeftoversOf(lib.pid!)).toEqual([]);
   });
 });
