@@ -50,6 +50,13 @@ export { fetchJournal, fetchEdgeRecords, readJournal, readEdgeRecords } from './
 export type { FetchLogOptions, ProxyLookup } from './chaos/http/client.js';
 export { parseJournal } from './chaos/journal.js';
 export type { JournalEntry, SkipReason } from './chaos/journal.js';
+export type { DecisionValue, ReplayDecision } from './chaos/http/decision.js';
+export { requestIdentity } from './chaos/http/identity.js';
+export { JOURNAL_FILE, readJournalFile } from './scenario/journal-file.js';
+export type { SavedJournalEntry } from './scenario/journal-file.js';
+export { judgeReplay, replayCommand, scenarioForReplay } from './scenario/replay.js';
+export { shrinkRun } from './scenario/shrink.js';
+export type { FaultDecision, ShrinkOutcome, ShrinkRunOptions } from './scenario/shrink.js';
 export { parseEdgeRecords } from './chaos/http/records.js';
 export type { EdgeRecord, EdgeOutcome } from './chaos/http/records.js';
 export { httpProtocol } from './chaos/http/protocol.js';
