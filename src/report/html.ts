@@ -112,6 +112,9 @@ footer{margin-top:40px;color:var(--muted);font-size:12px;border-top:1px solid va
 }
 `;
 
+/** The report page's stylesheet, for other self-contained pages (game-day reports) to reuse. */
+export const REPORT_STYLE = STYLE;
+
 function pill(s: CheckStatus): string {
   return `<span class="pill s-${s}">${statusLabel(s)}</span>`;
 }

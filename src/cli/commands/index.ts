@@ -14,6 +14,7 @@ export const commandModules: ReadonlyArray<{ name: string; load: () => Promise<R
   { name: 'load', load: async () => (await import('./load.js')).registerLoad },
   { name: 'images', load: async () => (await import('./images.js')).registerImages },
   { name: 'cleanup', load: async () => (await import('./cleanup.js')).registerCleanup },
+  { name: 'gameday', load: async () => (await import('./gameday.js')).registerGameDay },
 ];
 
 /** The register functions of the commands `argv` may run: just the named one, or all (help, typos). */
