@@ -6,6 +6,7 @@
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import { AgentcheckError } from '../errors.js';
 import type { AgentReport } from '../report/model.js';
+import { edgeUrl } from './edge-url.js';
 import { allocatePort, startProcessAgent, type StartedAgent } from './runtimes/process.js';
 import type { Scenario, ScenarioEdge } from './types.js';
 
@@ -113,7 +114,7 @@ export async function startTeam(scenario: Scenario, options: StartTeamOptions): 
     const results = await Promise.allSettled(
       scenario.agents.map(async (spec) => {
         const env: Record<string, string> = { ...spec.env };
-        for (const p of proxies.values()) if (p.edge.from === spec.name) env[p.edge.env] = `http://${p.listen}`;
+        for (const p of proxies.values()) if (p.edge.from === spec.name) env[p.edge.env] = edgeUrl(p.edge, p.listen);
         if (!spec.command) {
           throw new AgentcheckError('config', `agent '${spec.name}' has no command; the process runtime needs one`);
         }

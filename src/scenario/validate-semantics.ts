@@ -16,12 +16,17 @@ import { parsePath } from '../workflow/path.js';
 export interface ToxicCatalogue {
   types: readonly string[];
   messageLevel: ReadonlySet<string>;
-  /** Attribute names and Go types of `type`, when known (unknown names are then reported). */
-  attributes?(type: string): ReadonlyArray<{ name: string; type: string }> | undefined;
+  /**
+   * Attribute names and Go types of `type` on an edge of `protocol` (a nats edge's `drop` is the
+   * NATS one), when known (unknown names are then reported).
+   */
+  attributes?(type: string, protocol?: string): ReadonlyArray<{ name: string; type: string }> | undefined;
   /** Words for "expected …" when `value` does not fit the Go attribute type `goType`, else undefined. */
   checkAttribute?(goType: string, value: unknown): string | undefined;
   /** The toxic's own check of its attributes (plus match/first/every): a message when invalid. */
-  validate?(type: string, attributes: Record<string, unknown>): string | undefined;
+  validate?(type: string, attributes: Record<string, unknown>, protocol?: string): string | undefined;
+  /** Why a fault of `type` does not fit an edge of `protocol` (http_error on a nats edge), else undefined. */
+  edgeProblem?(type: string, protocol: string, edgeId: string): string | undefined;
 }
 
 /** The toxic types agentcheck's proxy serves (the list the chaos registry implements). */
@@ -150,7 +155,7 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
     const first = edges.get(id);
     if (first !== undefined) {
       out.push({ path: ['edges', i], message: `duplicate edge "${id}" (also edges[${first.index}]), expected one edge per caller and callee` });
-    } else edges.set(id, { index: i, protocol: edge.protocol === 'tcp' ? 'tcp' : 'http' });
+    } else edges.set(id, { index: i, protocol: edge.protocol === 'tcp' || edge.protocol === 'nats' ? edge.protocol : 'http' });
     const env = str(edge.env);
     if (env !== undefined && Object.hasOwn(RESERVED_EDGE_ENV, env)) {
       out.push({ path: ['edges', i, 'env'], message: `got "${env}", which the edge would replace with the proxy URL in "${from}"'s environment, but ${RESERVED_EDGE_ENV[env]}; expected a name of your own such as ${to.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_URL` });
@@ -209,6 +214,8 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       if (messageLevel && edge?.protocol === 'tcp') {
         out.push({ path: at('type'), message: `"${type}" is a message-level toxic but edge "${edgeId}" is tcp, expected a TCP toxic (${TCP_TOXIC_TYPES.join(', ')}) or protocol: http on the edge` });
       }
+      const misfit = edge !== undefined && edgeId !== undefined ? toxics.edgeProblem?.(type, edge.protocol, edgeId) : undefined;
+      if (misfit !== undefined) out.push({ path: at('type'), message: misfit });
       if (messageLevel && chaos.backend === 'toxiproxy') {
         out.push({ path: at('type'), message: `"${type}" is a message-level toxic that Toxiproxy does not serve, expected a TCP toxic (${TCP_TOXIC_TYPES.join(', ')}) or chaos.backend: embedded` });
       }
@@ -225,7 +232,7 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       if (messageLevel && fault.probability !== undefined && fault.toxicity !== undefined) {
         out.push({ path: at('probability'), message: 'got both probability and toxicity, expected only one of them (a message-level toxic fires per request with probability = toxicity)', at: 'key' });
       }
-      checkAttributes(fault, type, messageLevel, toxics, at, out);
+      checkAttributes(fault, type, messageLevel, toxics, at, out, edge?.protocol);
       const toxicName = str(fault.name);
       if (toxicName !== undefined && edgeId !== undefined) {
         const key = `${edgeId}\u0000${toxicName}`;
@@ -373,8 +380,9 @@ function checkAttributes(
   toxics: ToxicCatalogue,
   at: (...p: (string | number)[]) => FieldPath,
   out: ValidationIssue[],
+  protocol?: string,
 ): void {
-  const specs = toxics.attributes?.(type);
+  const specs = toxics.attributes?.(type, protocol);
   if (specs === undefined || (fault.attributes !== undefined && !isObj(fault.attributes))) return;
   const attributes = isObj(fault.attributes) ? fault.attributes : {};
   const names = specs.map((s) => s.name);
@@ -406,7 +414,7 @@ function checkAttributes(
       if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1) full[k] = v;
     }
   }
-  const problem = toxics.validate(type, full);
+  const problem = toxics.validate(type, full, protocol);
   if (problem === undefined) return;
   // Point at the attribute the toxic names when it is one the file sets.
   const named = /attribute '([^'.]+)/.exec(problem)?.[1];

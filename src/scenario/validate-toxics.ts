@@ -49,6 +49,7 @@ export function registryToxicCatalogue(): ToxicCatalogue {
         return undefined;
       }
     },
+    edgeProblem: edgeToxicProblem,
   };
 }
 

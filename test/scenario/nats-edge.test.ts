@@ -82,6 +82,19 @@ describe('nats edges in scenarios', () => {
     expect(edgeToxicProblem('latency', 'nats', 'a->b')).toBeUndefined();
   });
 
+  it('refuses a message toxic of the wrong protocol at the fault type, with file:line:col', () => {
+    const onNats = issues(scenario('{ from: notifier, to: broker, env: NATS_URL, protocol: nats }', '      - { edge: notifier->broker, type: http_error, attributes: { status: 503 } }'));
+    expect(onNats).toHaveLength(1);
+    expect(onNats[0]).toMatch(/^<scenario>:13:41: phases\[0\]\.faults\[0\]\.type: "http_error" acts on HTTP requests but edge "notifier->broker" is nats/);
+    const onHttp = issues(scenario('{ from: notifier, to: broker, env: NATS_URL }', '      - { edge: notifier->broker, type: reorder, attributes: { window: 3 } }'));
+    expect(onHttp).toHaveLength(1);
+    expect(onHttp[0]).toMatch(/^<scenario>:13:41: phases\[0\]\.faults\[0\]\.type: "reorder" acts on NATS messages but edge "notifier->broker" is http/);
+    // drop on a nats edge is checked as the NATS drop: the HTTP drop's `mode` is not one of its attributes.
+    const natsDrop = issues(scenario('{ from: notifier, to: broker, env: NATS_URL, protocol: nats }', '      - { edge: notifier->broker, type: drop, attributes: { mode: reset } }'));
+    expect(natsDrop.join('\n')).toMatch(/faults\[0\]\.attributes\.mode: unknown attribute of "drop"/);
+    expect(issues(scenario('{ from: notifier, to: broker, env: NATS_URL }', '      - { edge: notifier->broker, type: drop, attributes: { mode: reset } }'))).toEqual([]);
+  });
+
   it('gives the caller a nats:// URL on nats edges, http:// elsewhere', () => {
     expect(edgeUrl({ protocol: 'nats' }, '127.0.0.1:4333')).toBe('nats://127.0.0.1:4333');
     expect(edgeUrl({ protocol: 'http' }, '127.0.0.1:4333')).toBe('http://127.0.0.1:4333');

@@ -23,6 +23,7 @@ import { PROXY_API_PORT } from '../../images/proxy-image.js';
 import { TEAM_WORKDIR } from '../../images/team-image.js';
 import type { AgentReport } from '../../report/model.js';
 import type { ChaosBackend } from '../chaos-backend.js';
+import { edgeUrl } from '../edge-url.js';
 import { edgeProxyName, watchForCrash, type AgentCrash, type EdgeProxy, type StartedTeam } from '../team.js';
 import type { Scenario, ScenarioAgent } from '../types.js';
 import { startContainerAgent, type ContainerAgent, type ContainerAgentSpec } from './containers-agent.js';
@@ -240,7 +241,7 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
     const results = await Promise.allSettled(
       scenario.agents.map(async (spec) => {
         const env: Record<string, string> = { HOST: '0.0.0.0', PORT: String(ports.get(spec.name)), ...spec.env };
-        for (const p of proxies.values()) if (p.edge.from === spec.name) env[p.edge.env] = `http://${p.listen}`;
+        for (const p of proxies.values()) if (p.edge.from === spec.name) env[p.edge.env] = edgeUrl(p.edge, p.listen);
         const image = images.agents.get(spec.name)!;
         const report: AgentReport = { name: spec.name, runtime: 'container', status: 'failed' };
         agentReports.push(report);
