@@ -16,6 +16,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/agentcheck.js');
 const wired = Boolean(process.env.AGENTCHECK_WORKFLOWS_WIRED);
+/** One scenario run: 10-15 s of phases plus agent starts, warm-up and the drain of followed tasks. */
+const RUN_TIMEOUT_MS = 180_000;
 
 interface CliResult {
   code: number | null;
@@ -80,7 +82,7 @@ describe.skipIf(!wired)('async A2A tasks, judged to their terminal state (real C
     const exactlyOnce = r.report.invariants.find((i: any) => i.name === 'one charge per task');
     expect(exactlyOnce.status).toBe('pass');
     expect(r.report.edges.find((e: any) => e.edge === 'planner->payments').faultsFired.duplicate).toBeGreaterThan(0);
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('fails when payments answers 503 to 90 % of charges although the entry answers 200 (exit 1, error_rate)', async () => {
     const r = await run('a2a-async-downstream-fault.yaml', dir);
@@ -98,7 +100,7 @@ describe.skipIf(!wired)('async A2A tasks, judged to their terminal state (real C
     // reach payments after the fault began: counted in baseline, where it started).
     const baseline = count(r.report, (o) => o.phase === 'baseline');
     expect(count(r.report, (o) => o.phase === 'baseline' && o.class !== 'completed')).toBeLessThanOrEqual(Math.max(3, baseline * 0.03));
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('catches the coordinator that marks failed work completed, on the ledger joined on the task id (exit 1)', async () => {
     const r = await run('a2a-async-lying.yaml', dir);
@@ -111,7 +113,7 @@ describe.skipIf(!wired)('async A2A tasks, judged to their terminal state (real C
     // Everything else looks healthy: that is the lie.
     expect(budgets(r.report, 'error_rate < 1%').every((b) => b.status === 'pass')).toBe(true);
     expect(count(r.report, (o) => o.class === 'failed')).toBe(0);
-  });
+  }, RUN_TIMEOUT_MS);
 });
 
 describe.skipIf(wired)('async A2A end-to-end (waiting for the workflow wiring)', () => {
