@@ -50,7 +50,10 @@ export class GameDayJournal {
   readonly lines: JournalLine[] = [];
   private readonly t0 = performance.now();
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly onLine?: (line: JournalLine) => void,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.file = path.join(dir, GAMEDAY_JOURNAL_FILE);
     appendFileSync(this.file, '');
@@ -65,6 +68,7 @@ export class GameDayJournal {
     const line: JournalLine = { time: new Date().toISOString(), atMs: this.now(), kind, ...fields };
     this.lines.push(line);
     appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+    this.onLine?.(line);
     return line;
   }
 }

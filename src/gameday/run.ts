@@ -22,7 +22,7 @@ import { reportStage } from '../scenario/stages/report.js';
 import { StartFailed, startStage, stopStarted, type Started } from '../scenario/stages/start.js';
 import type { Scenario } from '../scenario/types.js';
 import { windowConditionFires } from './abort-condition.js';
-import { GameDayJournal } from './journal.js';
+import { GameDayJournal, type JournalLine } from './journal.js';
 import { AFTER_PHASE, STEADY_PHASE, type Experiment, type GameDay } from './model.js';
 import { figuresOf, judgeRecovery, samplesOf } from './recovery.js';
 import type { ExperimentReport, ExperimentRun, ExperimentVerdict, GameDayReport, SweepReport } from './report-model.js';
@@ -42,6 +42,8 @@ export interface RunGameDayOptions {
   toxiproxyUrl?: string;
   seed?: string;
   onLog?: (line: string) => void;
+  /** Each journal line as it is written (progress, tests watching the proxies from outside). */
+  onJournal?: (line: JournalLine) => void;
 }
 
 /** A started team and whether it belongs to one experiment. */
@@ -53,7 +55,7 @@ interface TeamHandle {
 /** Runs every experiment of `gameday`; never throws for a failed experiment (its verdict says it). */
 export async function runGameDay(gameday: GameDay, options: RunGameDayOptions): Promise<GameDayReport> {
   const startedAt = new Date().toISOString();
-  const journal = new GameDayJournal(options.outDir);
+  const journal = new GameDayJournal(options.outDir, options.onJournal);
   const log = options.onLog ?? (() => undefined);
   const signal = options.signal ?? new AbortController().signal;
   journal.write('gameday-start', { name: gameday.name, source: gameday.file, team: gameday.teamFile, experiments: gameday.experiments.map((e) => e.name) });
@@ -147,14 +149,14 @@ async function runExperiment(exp: Experiment, gameday: GameDay, options: RunGame
       for (const cell of exp.sweep.cells) {
         if (signal.aborted) break;
         const label = `${exp.sweep.attribute}=${cell.magnitude} for ${cell.durationMs}ms`;
-        const r = await runOnce(exp, cell.scenario, path.join(dir, `cell-${cell.magnitude}-${cell.durationMs}ms`), journal, signal, teamFor, label);
+        const r = await runOnce(exp, cell.scenario, path.join(dir, `cell-${cell.magnitude}-${cell.durationMs}ms`), journal, signal, teamFor, options.seed, label);
         sweep.cells.push({ ...r, magnitude: cell.magnitude, durationMs: r.durationMs, faultDurationMs: cell.durationMs });
       }
       sweep.boundary = sweepBoundary(sweep);
       run = worstRun(sweep.cells) ?? emptyRun('interrupted', 'not run: interrupted');
       run = { ...run, reasons: [...sweepLines(sweep), ...run.reasons] };
     } else {
-      run = await runOnce(exp, exp.scenario, dir, journal, signal, teamFor);
+      run = await runOnce(exp, exp.scenario, dir, journal, signal, teamFor, options.seed);
     }
   } catch (err) {
     // A bug or a failed start: the experiment's verdict is `error`; the rollback still runs below.
@@ -183,12 +185,12 @@ async function runExperiment(exp: Experiment, gameday: GameDay, options: RunGame
  * One run of an experiment's timeline on a team: drive with the abort conditions, collect, judge,
  * the steady-state / during / after figures and the recovery clause; then the proxies checked clean.
  */
-async function runOnce(exp: Experiment, scenario: Scenario, dir: string, journal: GameDayJournal, signal: AbortSignal, teamFor: TeamFor, cell?: string): Promise<ExperimentRun> {
+async function runOnce(exp: Experiment, scenario: Scenario, dir: string, journal: GameDayJournal, signal: AbortSignal, teamFor: TeamFor, seed: string | undefined, cell?: string): Promise<ExperimentRun> {
   const at = { experiment: exp.name, ...(cell ? { cell } : {}) };
   const startedAt = new Date().toISOString();
   const team = await teamFor(exp, scenario, dir);
   const { started } = team;
-  const ctx = createRunContext(scenario, { outDir: dir, signal });
+  const ctx = createRunContext(scenario, { outDir: dir, signal, ...(seed !== undefined ? { seed } : {}) });
   void started.team.crashed.then((c) => ctx.abort(`agent '${c.agent}' crashed (exit ${c.exit})`));
   const evidence = new MemoryEvidence();
   const guard = abortGuard(exp, ctx, started, evidence, journal, at);
