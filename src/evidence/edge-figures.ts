@@ -72,7 +72,7 @@ export class EdgeFigureBuilder {
 
   constructor(
     readonly edgeId: string,
-    readonly protocol: 'http' | 'tcp',
+    readonly protocol: 'http' | 'tcp' | 'nats',
     private readonly load?: LoadClock,
   ) {}
 

@@ -463,6 +463,23 @@ function edgesSection(report: RunReport, maxRows: number): string {
   )}`;
 }
 
+/** Per-subject figures of the nats edges (messages, drops, duplicates, redeliveries, lost acks, consumer lag). */
+function subjectsSection(report: RunReport, maxRows: number): string {
+  const rows = report.edges.flatMap((e) =>
+    (e.subjects ?? []).map((s) => ({
+      cells: [
+        `<code>${esc(e.edge)}</code>`,
+        `<code>${esc(s.subject)}</code>`,
+        ...[s.published, s.delivered, s.dropped, s.duplicated, s.redeliveries, s.acks, s.acksDropped].map((n) => esc(formatCount(n))),
+        s.maxPending === null ? `<span class="muted">${NO_DATA}</span>` : esc(formatCount(s.maxPending)),
+      ],
+    })),
+  );
+  if (rows.length === 0) return '';
+  const heads = ['Published', 'Delivered', 'Dropped', 'Duplicated', 'Redeliveries', 'Acks', 'Acks dropped', 'Max pending'];
+  return `<h2>Subjects</h2>${table([{ head: 'Edge' }, { head: 'Subject' }, ...heads.map((head) => ({ head, num: true }))], rows, maxRows)}`;
+}
+
 function agentsSection(report: RunReport, maxRows: number): string {
   if (report.agents.length === 0) return '';
   const rows = report.agents.map((a) => {
@@ -530,6 +547,7 @@ export function renderHtml(report: RunReport, options: HtmlOptions = {}): string
     invariantsSection(report, maxRows),
     phasesSection(report, maxRows),
     edgesSection(report, maxRows),
+    subjectsSection(report, maxRows),
     agentsSection(report, maxRows),
     checksSection(report, maxRows),
     loadSection(report),

@@ -218,6 +218,45 @@ function edgesSection(report: RunReport, maxRows: number, sub: string): string[]
   ];
 }
 
+/** Per-subject figures of the nats edges (messages, drops, duplicates, redeliveries, lost acks, consumer lag). */
+function subjectsSection(report: RunReport, maxRows: number, sub: string): string[] {
+  const rows = report.edges.flatMap((e) =>
+    (e.subjects ?? []).map((s) => [
+      code(e.edge),
+      code(s.subject),
+      formatCount(s.published),
+      formatCount(s.delivered),
+      formatCount(s.dropped),
+      formatCount(s.duplicated),
+      formatCount(s.redeliveries),
+      formatCount(s.acks),
+      formatCount(s.acksDropped),
+      s.maxPending === null ? NO_DATA : formatCount(s.maxPending),
+    ]),
+  );
+  if (rows.length === 0) return [];
+  return [
+    `${sub} Subjects`,
+    '',
+    ...table(
+      [
+        ['Edge', 'l'],
+        ['Subject', 'l'],
+        ['Published', 'r'],
+        ['Delivered', 'r'],
+        ['Dropped', 'r'],
+        ['Duplicated', 'r'],
+        ['Redeliveries', 'r'],
+        ['Acks', 'r'],
+        ['Acks dropped', 'r'],
+        ['Max pending', 'r'],
+      ],
+      rows,
+      maxRows,
+    ),
+  ];
+}
+
 function agentsSection(report: RunReport, maxRows: number, sub: string): string[] {
   if (report.agents.length === 0) return [];
   const rows = report.agents.map((a) => [
@@ -345,6 +384,7 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
     budgetsSection(report, maxRows, sub),
     invariantsSection(report, maxRows, sub),
     edgesSection(report, maxRows, sub),
+    subjectsSection(report, maxRows, sub),
     agentsSection(report, maxRows, sub),
     checksSection(report, maxRows, sub),
     loadSection(report, sub),

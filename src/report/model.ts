@@ -126,7 +126,8 @@ export interface AgentReport {
 /** Per-edge (caller → callee) hop figures from the proxy's per-request records. */
 export interface EdgeReport {
   edge: string;
-  protocol: 'http' | 'tcp';
+  /** `nats`: a broker edge; `requests`, `errors` and `latency` are then unknown (0 / null) and its figures are in {@link subjects}. */
+  protocol: 'http' | 'tcp' | 'nats';
   requests: number;
   errors: number;
   latency: LatencySummary | null;
@@ -138,6 +139,29 @@ export interface EdgeReport {
   slowShare?: number;
   /** This edge's hops over time (same buckets as {@link RunReport.timeline}). Optional, added in report version 1. */
   timeline?: TimePoint[];
+  /** A nats edge's per-subject figures, as its proxy counted them (JetStream API subjects and request inboxes left out). */
+  subjects?: SubjectFigures[];
+}
+
+/** One subject's figures on a nats edge (`GET /proxies/{p}/records`, see docs/message-faults.md). */
+export interface SubjectFigures {
+  subject: string;
+  /** Messages read from clients (PUB/HPUB). */
+  published: number;
+  /** Messages read from the server (MSG/HMSG; JetStream status messages excluded). */
+  delivered: number;
+  /** Messages our `drop` did not forward. */
+  dropped: number;
+  /** Extra copies our `duplicate` sent. */
+  duplicated: number;
+  /** Deliveries whose JetStream delivery count was above 1. */
+  redeliveries: number;
+  /** JetStream acks seen (`+ACK`, empty, `+NXT`). */
+  acks: number;
+  /** Acks our `drop_ack` swallowed. */
+  acksDropped: number;
+  /** Consumer lag: the highest pending count seen on a delivery; null when no JetStream delivery was seen. */
+  maxPending: number | null;
 }
 
 /**

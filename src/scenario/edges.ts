@@ -6,12 +6,15 @@
  * themselves are computed by {@link EdgeFigureBuilder}, which the evidence store uses too.
  */
 import { parseEdgeRecords, type EdgeRecord } from '../chaos/http/records.js';
+import { fetchSubjectRecords } from '../chaos/nats/client.js';
+import type { SubjectRecord } from '../chaos/nats/records.js';
 import { parseJournal, type JournalEntry } from '../chaos/journal.js';
 import { EdgeFigureBuilder, type LoadClock } from '../evidence/edge-figures.js';
 import type { LoadResult } from '../load/driver.js';
 import type { RecordedSeries } from '../load/recorder.js';
 import type { EdgeReport } from '../report/model.js';
 import type { ChaosBackend } from './chaos-backend.js';
+import { subjectFigures } from './subject-figures.js';
 import type { StartedTeam } from './team.js';
 
 /** What {@link collectEdges} found. */
@@ -50,17 +53,24 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
   const clock: LoadClock | undefined = load ? { startEpochMs: Date.parse(load.startedAt), schedule: load.schedule, durationMs: load.durationMs } : undefined;
 
   for (const [edgeId, proxy] of team.proxies) {
-    const base = `${backend.url}/proxies/${encodeURIComponent(proxy.proxyName)}`;
-    const recText = backend.embedded && proxy.edge.protocol === 'http' ? await fetchNdjson(`${base}/records`) : undefined;
-    const jourText = !drained && backend.embedded && proxy.edge.protocol === 'http' ? await fetchNdjson(`${base}/journal`) : undefined;
+    // Attach mode: the edge's proxy may run on its own API; agentcheck's proxy there has records and
+    // a journal, read here at the end (the run's journal drain reads the backend only).
+    const base = `${proxy.remote?.api ?? backend.url}/proxies/${encodeURIComponent(proxy.proxyName)}`;
+    const ours = proxy.remote ? proxy.remote.agentcheck : backend.embedded;
+    const fromDrain = drained !== undefined && !proxy.remote;
+    const nats = proxy.edge.protocol === 'nats';
+    const recText = ours && proxy.edge.protocol === 'http' ? await fetchNdjson(`${base}/records`) : undefined;
+    // A nats proxy's journal has the HTTP journal's line shape (subject in `path`), so it is read the same way.
+    const jourText = !fromDrain && ours && proxy.edge.protocol !== 'tcp' ? await fetchNdjson(`${base}/journal`) : undefined;
+    const subjects = backend.embedded && nats ? await fetchSubjectRecords(backend.url, proxy.proxyName, { timeoutMs: 5000 }).catch(() => undefined) : undefined;
     const recs = recText ? parseEdgeRecords(recText) : [];
-    const entries = drained ? (drained.get(edgeId) ?? []) : jourText ? parseJournal(jourText) : [];
+    const entries = fromDrain ? (drained.get(edgeId) ?? []) : jourText ? parseJournal(jourText) : [];
     records.set(edgeId, recs);
     journal.push(...entries);
 
-    // A nats edge has no HTTP records: its hop figures are unknown, as on a tcp edge (its
-    // per-subject figures come from src/chaos/nats/client.ts).
-    const figures = new EdgeFigureBuilder(edgeId, proxy.edge.protocol === 'nats' ? 'tcp' : proxy.edge.protocol, clock);
+    // A nats edge has no HTTP records: its hop figures are unknown, as on a tcp edge; its
+    // figures are per subject.
+    const figures = new EdgeFigureBuilder(edgeId, proxy.edge.protocol, clock);
     for (const e of entries) if (e.fired) figures.addFiredDecision(e.type, e.outcome);
     // In start order, as the evidence store streams them (the recorders then stay small).
     const originals = recs.filter((r) => r.copyOf === undefined).map((r) => ({ r, start: Date.parse(r.time) }));
@@ -69,9 +79,18 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
       figures.addHop({ startEpochMs: start, latencyMs: r.latencyMs, status: r.status, outcome: r.outcome, traced: !!r.traceparent, jsonrpcMethod: r.jsonrpcMethod });
     }
     const built = figures.build();
+    if (subjects) built.report.subjects = subjectFigures(subjects);
     reports.push(built.report);
     Object.assign(series, built.series);
-    if (duplicatesDelivered !== undefined) duplicatesDelivered += built.duplicatesDelivered;
+    if (duplicatesDelivered !== undefined) duplicatesDelivered += built.duplicatesDelivered + (subjects ? redeliveriesOf(subjects) : 0);
   }
   return { reports, series, records, journal, ...(duplicatesDelivered !== undefined ? { duplicatesDelivered } : {}) };
+}
+
+/**
+ * JetStream redeliveries a nats proxy carried: each is a message delivered again, a duplicate
+ * delivery as real as a `duplicate` copy (a lost ack, or a consumer that acked too late).
+ */
+function redeliveriesOf(records: readonly SubjectRecord[]): number {
+  return records.reduce((n, r) => n + r.redeliveries, 0);
 }

@@ -83,8 +83,8 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
     if (started) {
       agents = started.team.agentReports;
       // journal.ndjson in the report folder, read as the run goes (journal-file.ts).
-      const httpEdges = started.backend.embedded ? [...started.team.proxies].filter(([, p]) => p.edge.protocol === 'http').map(([edge, p]) => ({ edge, proxyName: p.proxyName })) : [];
-      drain = new JournalDrain(started.backend.url, httpEdges, path.join(options.outDir, JOURNAL_FILE)).start();
+      const journaledEdges = started.backend.embedded ? [...started.team.proxies].filter(([, p]) => p.edge.protocol !== 'tcp').map(([edge, p]) => ({ edge, proxyName: p.proxyName })) : [];
+      drain = new JournalDrain(started.backend.url, journaledEdges, path.join(options.outDir, JOURNAL_FILE)).start();
       driven = await driveStage(ctx, started, evidence);
       if (driven.error !== undefined) failure = driven.error;
       else {
