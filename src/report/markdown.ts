@@ -75,8 +75,6 @@ function headlineSection(report: RunReport, level: number): string[] {
   out.push('', meta.join(' · '));
   if (report.replay?.of) out.push('', `${report.replay.of.reproduced ? '🔁' : '⚠️'} Replay of ${code(report.replay.of.journal)}: ${md(report.replay.of.message)}`);
   if (report.replay?.command) out.push('', `Replay this run: ${code(report.replay.command)}`);
-  if (report.replay?.of) out.push('', `${report.replay.of.reproduced ? '🔁' : '⚠️'} Replay of ${code(report.replay.of.journal)}: ${md(report.replay.of.message)}`);
-  if (report.replay?.command) out.push('', `Replay this run: ${code(report.replay.command)}`);
   return out;
 }
 
