@@ -296,6 +296,7 @@ export function toScenario(
     runtime: input.runtime ?? 'process',
     agents: input.agents.map((a) => ({
       name: a.name,
+      ...(a.url !== undefined ? { url: a.url.replace(/\/+$/, '') } : {}),
       ...(a.command !== undefined ? { command: argv(a.command) } : {}),
       cwd: path.resolve(source.baseDir, a.cwd ?? '.'),
       env: Object.fromEntries(Object.entries(a.env ?? {}).map(([k, v]) => [k, String(v)])),
@@ -311,7 +312,14 @@ export function toScenario(
       port: a.port ?? 'auto',
       readiness: readinessOf(a),
     })),
-    edges: input.edges.map((e) => ({ id: `${e.from}->${e.to}`, from: e.from, to: e.to, env: e.env, protocol: e.protocol ?? 'http' })),
+    edges: input.edges.map((e) => ({
+      id: `${e.from}->${e.to}`,
+      from: e.from,
+      to: e.to,
+      env: e.env ?? '',
+      protocol: e.protocol ?? 'http',
+      ...(e.proxy !== undefined ? { proxy: { ...e.proxy, api: e.proxy.api.replace(/\/+$/, '') } } : {}),
+    })),
     phases,
     slo: (input.slo ?? []).map((s) =>
       typeof s === 'string' ? { name: s, budget: s } : { name: s.name ?? s.budget, budget: s.budget, ...(s.phases ? { phases: [...s.phases] } : {}) },
@@ -332,6 +340,7 @@ export function toScenario(
       model: l.model ?? 'open',
       rate: l.rate ?? LOAD_RATE,
       connections: l.connections ?? LOAD_CONNECTIONS,
+      generators: l.generators ?? 1,
       durationMs: l.duration !== undefined ? parseDuration(l.duration, 'load.duration') : totalDurationMs,
       timeoutMs: l.timeout !== undefined ? parseDuration(l.timeout, 'load.timeout') : LOAD_TIMEOUT_MS,
       lateToleranceMs: l.late_tolerance !== undefined ? parseDuration(l.late_tolerance, 'load.late_tolerance') : LOAD_LATE_TOLERANCE_MS,

@@ -156,6 +156,10 @@ const defs: Record<string, SchemaNode> = {
     'One agent of the team: a local process (command) or a container (image or build).',
     {
       name: ref('name', 'Unique agent name; edges, load and invariants refer to it.'),
+      url: str('Attach mode: the base URL of an agent that already runs elsewhere (no command, image or build). agentcheck probes its readiness there, drives load and probes at it, and never starts or stops it.', {
+        pattern: '^https?://[^/\\s]+/?$',
+        'x-expected': 'a base URL such as http://planner.staging:8080',
+      }),
       command: ref('command', 'Process runtime: the command that starts the agent. It gets PORT (and HOST) in its environment.'),
       cwd: str("Working directory of the command, relative to the scenario file's folder. Default: that folder."),
       env: {
@@ -204,6 +208,16 @@ const defs: Record<string, SchemaNode> = {
         pattern: ENV_NAME_PATTERN,
         'x-expected': 'an environment variable name such as PAYMENTS_URL',
       }),
+      proxy: obj(
+        'A proxy that already runs beside the team, on a Toxiproxy-compatible API (agentcheck proxy, or Toxiproxy). agentcheck checks it (or creates it, given listen and upstream) and applies the faults through that API.',
+        {
+          api: str('The API base URL, e.g. http://10.0.0.5:8474.', { pattern: '^https?://[^/\\s]+/?$', 'x-expected': 'an API URL such as http://proxy-host:8474' }),
+          name: str('The proxy name on that API.', { minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', 'x-expected': 'a proxy name of letters, digits, "_", "." and "-"' }),
+          listen: str('Where the proxy listens (host:port on its host); with upstream, the proxy is created when it does not exist.', { minLength: 1 }),
+          upstream: str('Where it forwards (host:port as the proxy\'s host reaches the callee); checked against an existing proxy.', { minLength: 1 }),
+        },
+        ['api', 'name'],
+      ),
       protocol: {
         type: 'string',
         enum: ['http', 'tcp', 'nats'],
@@ -212,7 +226,8 @@ const defs: Record<string, SchemaNode> = {
           '"http" allows message-level faults on this edge; "nats" is an edge to a NATS server (the caller gets nats://127.0.0.1:<proxy port>) with NATS message faults; "tcp" only TCP toxics. Default "http".',
       },
     },
-    ['from', 'to', 'env'],
+    // env: required unless the caller is attached by url (checked in validate-semantics.ts).
+    ['from', 'to'],
   ),
   fault: obj(
     'A fault (toxic) on one edge for the length of its phase.',
@@ -345,6 +360,7 @@ const defs: Record<string, SchemaNode> = {
       model: { type: 'string', enum: ['open', 'closed'], default: 'open', description: '"open": fixed arrival rate, latency from the intended start (default); "closed": N connections back to back.' },
       rate: { type: 'number', exclusiveMinimum: 0, default: 20, description: 'Requests per second (open model). Default 20.', 'x-expected': 'a number > 0' },
       connections: count('Connections (closed model) or the concurrency cap (open model). Default 10.'),
+      generators: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Open model: generator processes sharing one seeded arrival schedule (arrival k goes to generator k mod N); histograms merged exactly. Default 1 (in the CLI process).', 'x-expected': 'an integer from 1 to 64' },
       duration: ref('duration', 'How long to drive load. Default: the sum of the phase durations.'),
       timeout: ref('duration', 'Per-request timeout; a timeout counts as an error at this latency. Default "2s".'),
       late_tolerance: ref('duration', 'Open model: an arrival sent later than this after its intended start is late. Default "50ms".'),

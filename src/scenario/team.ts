@@ -8,6 +8,7 @@ import { AgentcheckError } from '../errors.js';
 import type { AgentReport } from '../report/model.js';
 import { edgeUrl } from './edge-url.js';
 import { allocatePort, startProcessAgent, type StartedAgent } from './runtimes/process.js';
+import { attachAgent, closeRemoteProxy, openRemoteProxy, RemoteApis, type RemoteProxy } from './attach.js';
 import type { Scenario, ScenarioEdge } from './types.js';
 
 /** One edge's proxy as created on the backend. */
@@ -17,6 +18,8 @@ export interface EdgeProxy {
   proxyName: string;
   /** Where callers connect (`host:port`). */
   listen: string;
+  /** Attach mode: the proxy runs on this remote API (not on the run's chaos backend). */
+  remote?: RemoteProxy;
 }
 
 /** A running team. */
@@ -83,6 +86,7 @@ export async function startTeam(scenario: Scenario, options: StartTeamOptions): 
     for (const report of agentReports) if (report.status === 'started') report.status = 'stopped';
     await Promise.allSettled(
       [...proxies.values()].map(async (p) => {
+        if (p.remote) return closeRemoteProxy(p.proxyName, p.remote);
         const proxy = await options.client.get(p.proxyName);
         await proxy.remove();
       }),
@@ -91,12 +95,23 @@ export async function startTeam(scenario: Scenario, options: StartTeamOptions): 
 
   try {
     const ports = new Map<string, number>();
+    const attachedAt = new Map(scenario.agents.flatMap((a) => (a.url ? [[a.name, new URL(a.url).host] as const] : [])));
+    const remoteApis = new RemoteApis();
     for (const agent of scenario.agents) {
+      if (agent.url) continue;
       ports.set(agent.name, agent.port === 'auto' ? await allocatePort('127.0.0.1') : agent.port);
     }
     for (const edge of scenario.edges) {
       const name = edgeProxyName(edge);
-      const body = { name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${ports.get(edge.to)}`, enabled: true, protocol: edge.protocol };
+      const upstream = attachedAt.get(edge.to) ?? `127.0.0.1:${ports.get(edge.to)}`;
+      if (edge.proxy) {
+        // Attach mode: the proxy already runs beside the team (attach.ts).
+        const messageFaults = scenario.phases.flatMap((ph) => ph.faults.filter((f) => f.edge === edge.id && f.messageLevel).map((f) => `${ph.name}: ${f.type}`));
+        const opened = await openRemoteProxy(edge, remoteApis, upstream, messageFaults);
+        proxies.set(edge.id, { edge, proxyName: edge.proxy.name, ...opened });
+        continue;
+      }
+      const body = { name, listen: '127.0.0.1:0', upstream, enabled: true, protocol: edge.protocol };
       let created;
       try {
         created = await options.client.createProxy(body);
@@ -113,6 +128,19 @@ export async function startTeam(scenario: Scenario, options: StartTeamOptions): 
     // teardown below stops them, or a late starter would be left running.
     const results = await Promise.allSettled(
       scenario.agents.map(async (spec) => {
+        if (spec.url) {
+          // Attach mode: already running elsewhere; only its readiness is ours to check.
+          const report: AgentReport = { name: spec.name, runtime: 'process', status: 'failed', startMs: clock() };
+          agentReports.push(report);
+          try {
+            agents.set(spec.name, await attachAgent(spec, options.signal));
+          } catch (err) {
+            report.error = (err as Error).message;
+            throw err;
+          }
+          Object.assign(report, { status: 'started', url: spec.url, readyMs: clock() - (report.startMs ?? 0) });
+          return;
+        }
         const env: Record<string, string> = { ...spec.env };
         for (const p of proxies.values()) if (p.edge.from === spec.name) env[p.edge.env] = edgeUrl(p.edge, p.listen);
         if (!spec.command) {

@@ -7,6 +7,8 @@
  */
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import { AgentcheckError } from '../errors.js';
+import { trackToxic, untrackToxic } from '../reaper/watchdog.js';
+import type { RemoteProxy } from './attach.js';
 import { toxicRequestBody } from './fault-toxic.js';
 import type { EdgeProxy } from './team.js';
 import type { ScenarioFault, ScenarioPhase } from './types.js';
@@ -15,6 +17,8 @@ import type { ScenarioFault, ScenarioPhase } from './types.js';
 export interface AppliedFault {
   fault: ScenarioFault;
   proxyName: string;
+  /** Attach mode: the remote API the toxic is on (registered with the reaper while applied). */
+  remote?: RemoteProxy;
 }
 
 /**
@@ -34,16 +38,20 @@ export async function applyFaultPhase(
     if (alreadyApplied.some((a) => sameFault(a.fault, fault))) continue;
     const proxy = proxies.get(fault.edge);
     if (!proxy) throw new AgentcheckError('config', `phase '${phase.name}': fault on unknown edge ${fault.edge}`);
+    // A toxic on a remote API outlives this process: registered first, so a CLI killed while the
+    // request is in flight still has it removed by the reaper (a DELETE of a missing toxic is fine).
+    if (proxy.remote) trackToxic(proxy.remote.api, proxy.proxyName, fault.name);
     try {
-      const remote = await client.get(proxy.proxyName);
+      const remote = await (proxy.remote?.client ?? client).get(proxy.proxyName);
       await remote.addToxic(toxicRequestBody(fault) as never);
     } catch (err) {
+      if (proxy.remote) untrackToxic(proxy.remote.api, proxy.proxyName, fault.name);
       await removeFaults(client, applied);
       const body = (err as { response?: { data?: unknown } }).response?.data;
       const detail = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : (err as Error).message;
       throw new AgentcheckError('config', `phase '${phase.name}': the ${fault.type} fault on ${fault.edge} was refused by the proxy: ${detail}`);
     }
-    applied.push({ fault, proxyName: proxy.proxyName });
+    applied.push({ fault, proxyName: proxy.proxyName, ...(proxy.remote ? { remote: proxy.remote } : {}) });
   }
   return applied;
 }
@@ -61,10 +69,12 @@ export async function removeFaults(client: Toxiproxy, applied: AppliedFault[], n
   const staying = next ? applied.filter((a) => next.faults.some((f) => sameFault(a.fault, f))) : [];
   const leaving = applied.filter((a) => !staying.includes(a));
   await Promise.allSettled(
-    leaving.map(async ({ fault, proxyName }) => {
-      const proxy = await client.get(proxyName);
+    leaving.map(async ({ fault, proxyName, remote }) => {
+      const proxy = await (remote?.client ?? client).get(proxyName);
       const toxic = await proxy.getToxic(fault.name);
       await toxic.remove();
+      // Only once it is gone: a removal that failed stays with the reaper.
+      if (remote) untrackToxic(remote.api, proxyName, fault.name);
     }),
   );
   applied.length = 0;

@@ -50,6 +50,8 @@ export interface ChaosInput {
 /** One agent of the team. */
 export interface AgentInput {
   name: string;
+  /** Attach mode: the base URL of an agent that already runs (no command/image/build); never started or stopped. */
+  url?: string;
   /** Process runtime: how to start it. */
   command?: CommandInput;
   /** Working directory, relative to the scenario file's folder. Default: that folder. */
@@ -70,10 +72,24 @@ export interface AgentInput {
 export interface EdgeInput {
   from: string;
   to: string;
-  /** The environment variable the caller reads the callee's (proxied) base URL from. */
-  env: string;
+  /** The environment variable the caller reads the callee's (proxied) base URL from (not for a caller attached by url). */
+  env?: string;
+  /** A proxy that already runs beside the team, on a Toxiproxy-compatible API. */
+  proxy?: EdgeProxyInput;
   /** `http` enables message-level faults on this edge; `nats` NATS message faults (an edge to a NATS server). Default `http`. */
   protocol?: 'http' | 'tcp' | 'nats';
+}
+
+/** An edge's proxy on a remote Toxiproxy-compatible API (agentcheck proxy or Toxiproxy). */
+export interface EdgeProxyInput {
+  /** API base URL, e.g. `http://10.0.0.5:8474`. */
+  api: string;
+  /** Proxy name on that API. */
+  name: string;
+  /** `host:port` it listens on; with `upstream`, the proxy is created when missing (and deleted at the end). */
+  listen?: string;
+  /** `host:port` it forwards to; checked against an existing proxy. */
+  upstream?: string;
 }
 
 /** Request matching for message-level faults. */
@@ -185,6 +201,8 @@ export interface LoadInput {
   rate?: number;
   /** Connections (closed model; open-model concurrency cap). Default 10. */
   connections?: number;
+  /** Open model: generator processes sharing one seeded schedule (arrival k → generator k mod N). Default 1. */
+  generators?: number;
   /** Default: the sum of the phases. */
   duration?: DurationInput;
   /** Per-request timeout. Default `2s`. */
@@ -279,6 +297,8 @@ export type Readiness = { kind: 'http'; path: string; timeoutMs: number } | { ki
 /** A loaded agent. */
 export interface ScenarioAgent {
   name: string;
+  /** Attach mode: the running agent's base URL (no trailing slash); agentcheck never starts it. */
+  url?: string;
   /** argv; present whenever the runtime is `process`. */
   command?: string[];
   /** Absolute working directory. */
@@ -296,8 +316,11 @@ export interface ScenarioEdge {
   id: string;
   from: string;
   to: string;
+  /** The caller's variable for the proxied URL; `''` when the caller is attached by url (its environment is not agentcheck's). */
   env: string;
   protocol: 'http' | 'tcp' | 'nats';
+  /** The proxy already runs on this remote API (attach mode). */
+  proxy?: EdgeProxyInput;
 }
 
 /** A loaded fault. Message-level options are passed through as written. */
@@ -365,6 +388,8 @@ export interface ScenarioLoad {
   model: 'open' | 'closed';
   rate: number;
   connections: number;
+  /** Generator processes (1: the driver runs in the CLI process). */
+  generators: number;
   durationMs: number;
   timeoutMs: number;
   /** Arrivals later than this are late (open model). */

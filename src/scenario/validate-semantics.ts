@@ -91,6 +91,7 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
 
   // Agents.
   const agentNames = new Map<string, number>();
+  const attachedAgents = new Set<string>();
   const agentEnv = new Map<string, { index: number; names: Set<string> }>();
   const ports = new Map<number, number>();
   listOf(doc.agents).forEach((agent, i) => {
@@ -103,10 +104,17 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
         out.push({ path: at('name'), message: `duplicate agent name "${name}" (also agents[${first}]), expected unique names` });
       } else agentNames.set(name, i);
     }
-    if (runtime === 'process' && agent.command === undefined) {
+    // Attach mode (issue 17): an agent by url is already running; nothing may say how to start it.
+    if (agent.url !== undefined) {
+      if (name !== undefined) attachedAgents.add(name);
+      for (const k of ['command', 'image', 'build', 'port', 'cwd'] as const) {
+        if (agent[k] !== undefined) out.push({ path: at(k), message: `got both url and ${k}, expected only url: an agent by url is already running and agentcheck never starts it`, at: 'key' });
+      }
+      if (runtime === 'containers') out.push({ path: at('url'), message: 'got an agent by url with runtime: containers, expected runtime: process (the default) for attach mode', at: 'key' });
+    } else if (runtime === 'process' && agent.command === undefined) {
       out.push({ path: at('command'), message: 'missing, expected a command: the process runtime starts each agent with one', at: 'parent' });
     }
-    if (runtime === 'containers' && agent.image === undefined && agent.build === undefined) {
+    if (runtime === 'containers' && agent.url === undefined && agent.image === undefined && agent.build === undefined) {
       out.push({ path: at('image'), message: 'missing, expected image or build: the containers runtime needs one', at: 'parent' });
     }
     if (agent.image !== undefined && agent.build !== undefined) {
@@ -157,6 +165,14 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       out.push({ path: ['edges', i], message: `duplicate edge "${id}" (also edges[${first.index}]), expected one edge per caller and callee` });
     } else edges.set(id, { index: i, protocol: edge.protocol === 'tcp' || edge.protocol === 'nats' ? edge.protocol : 'http' });
     const env = str(edge.env);
+    if (attachedAgents.has(from)) {
+      // agentcheck cannot set the environment of an agent it does not start: the deployment must
+      // already route this caller through a proxy, which the edge names.
+      if (edge.proxy === undefined) out.push({ path: ['edges', i], message: `"${from}" is attached by url, so agentcheck cannot point it at a proxy; expected proxy: { api, name } naming the proxy the deployment routes "${from}" -> "${to}" through`, at: 'key' });
+      if (edge.env !== undefined) out.push({ path: ['edges', i, 'env'], message: `"${from}" is attached by url and its environment is not agentcheck's, expected no env (its peer URL is the deployment's)`, at: 'key' });
+    } else if (edge.env === undefined) {
+      out.push({ path: ['edges', i, 'env'], message: `missing, expected the environment variable "${from}" reads the proxied URL of "${to}" from`, at: 'parent' });
+    }
     if (env !== undefined && Object.hasOwn(RESERVED_EDGE_ENV, env)) {
       out.push({ path: ['edges', i, 'env'], message: `got "${env}", which the edge would replace with the proxy URL in "${from}"'s environment, but ${RESERVED_EDGE_ENV[env]}; expected a name of your own such as ${to.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_URL` });
     }

@@ -269,7 +269,9 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
  */
 function socketView(ctx: RunContext, started: Started, now: () => number): { view: SocketViewThread; sockets: NonNullable<Driven['sockets']> } | undefined {
   if ((ctx.options.runtime ?? ctx.scenario.runtime) === 'containers' || ctx.scenario.detectors?.topology === false) return undefined;
-  const agents = [...started.team.agents.values()];
+  // Attached agents (attach.ts) are no process of ours: no sockets to read.
+  const agents = [...started.team.agents.values()].filter((a) => a.pid > 0);
+  if (agents.length === 0) return undefined;
   const view = new SocketViewThread(agents.map((a) => ({ name: a.name, pgid: a.pid, port: a.port })), now);
   if (!view.available) return undefined;
   const allowed = new Map<string, Set<string>>(agents.map((a) => [a.name, new Set<string>()]));
@@ -335,8 +337,8 @@ class DuringSampler {
 async function deleteToxics(apiUrl: string, applied: AppliedFault[]): Promise<void> {
   const leaving = applied.splice(0);
   await Promise.allSettled(
-    leaving.map(async ({ fault, proxyName }) => {
-      const res = await fetch(`${apiUrl}/proxies/${encodeURIComponent(proxyName)}/toxics/${encodeURIComponent(fault.name)}`, { method: 'DELETE', signal: AbortSignal.timeout(5000) });
+    leaving.map(async ({ fault, proxyName, remote }) => {
+      const res = await fetch(`${remote?.api ?? apiUrl}/proxies/${encodeURIComponent(proxyName)}/toxics/${encodeURIComponent(fault.name)}`, { method: 'DELETE', signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
     }),
   );
