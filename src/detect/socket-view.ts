@@ -196,18 +196,21 @@ export class SocketViewThread {
     const worker = this.worker;
     this.worker = null;
     if (!worker) return [];
+    let answered = false;
     const result = new Promise<SocketObservation[]>((resolve) => {
       const timer = setTimeout(() => {
-        this.failure ??= 'the socket sampler did not answer within 2 s';
+        if (!answered) this.failure ??= 'the socket sampler did not answer within 2 s';
         resolve([]);
       }, 2000);
       worker.once('message', (m: SocketObservation[]) => {
+        answered = true;
         clearTimeout(timer);
         resolve(m);
       });
+      // Only an exit before the answer is a failure (terminate() below exits it too).
       worker.once('exit', () => {
         clearTimeout(timer);
-        this.failure ??= 'the socket sampler exited early';
+        if (!answered) this.failure ??= 'the socket sampler exited early';
         resolve([]);
       });
     });
