@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentLeftovers, bin, fixtures, groupMembers, root, runDirs, runFiles, startCli, tempBase, waitClean, waitForAgents, type Cli, type MarkedAgent } from './listing.js';
+import { agentLeftovers, bin, fixtures, groupMembers, killGroups, root, runDirs, runFiles, startCli, tempBase, waitClean, waitForAgents, type Cli, type MarkedAgent } from './listing.js';
 
 const base = tempBase('agentcheck-reaper-cleanup-');
 const long = path.join(fixtures, 'long.yaml');
@@ -17,13 +17,7 @@ const strays: number[] = [];
 
 afterAll(() => {
   for (const cli of started) cli.child.kill('SIGKILL');
-  for (const pid of strays) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Gone.
-    }
-  }
+  killGroups(strays);
 });
 
 interface RecordFile {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerCli, engineAvailable } from '../containers/engine.js';
-import { bin, dockerLeftoversOf, fixtures, root, runDirs, runFiles, startCli, tempBase, waitClean, type Cli } from './listing.js';
+import { bin, dockerLeftoversOf, fixtures, root, runDirs, runFiles, startCli, tempBase, until, waitClean, type Cli } from './listing.js';
 import { spawn, spawnSync } from 'node:child_process';
 
 const ready = engineAvailable && dockerCli;
@@ -21,11 +21,6 @@ const started: Cli[] = [];
 afterAll(() => {
   for (const cli of started) cli.child.kill('SIGKILL');
 });
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
 
 function containersRun(name: string, file = 'short.yaml', state?: string): { cli: Cli; dirs: ReturnType<typeof runDirs> } {
   const dirs = runDirs(base, name);

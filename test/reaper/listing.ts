@@ -100,6 +100,23 @@ export async function waitClean(check: () => string[], timeoutMs: number): Promi
   }
 }
 
+/** SIGKILL to each process group a test started itself (for afterAll). */
+export function killGroups(pgids: number[]): void {
+  for (const pgid of pgids) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+  }
+}
+
+/** Waits until `condition` holds or `timeoutMs` passes (the caller checks which). */
+export async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** A CLI started by a test, with its output collected. */
 export interface Cli {
   pid: number;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentLeftovers, fixtures, groupMembers, markedAgents, processesWithEnv, runDirs, runFiles, startCli, tempBase, waitClean, waitForAgents, type Cli } from './listing.js';
+import { agentLeftovers, fixtures, groupMembers, markedAgents, processesWithEnv, runDirs, runFiles, startCli, tempBase, until, waitClean, waitForAgents, type Cli } from './listing.js';
 
 const base = tempBase('agentcheck-reaper-kill-');
 const short = path.join(fixtures, 'short.yaml');
@@ -23,11 +23,6 @@ afterAll(() => {
 interface KillPoint {
   stage: 'start-up' | 'load' | 'teardown';
   offsetMs: number;
-}
-
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
 /**
@@ -74,7 +69,7 @@ describe('SIGKILL of the CLI during a process-runtime run', { timeout: 240_000 }
   it('leaves no agent process, helper or listening port at 10 random points (start-up, load, teardown)', async () => {
     // Seeded, so a failure names its points and can be replayed (REAPER_SEED=…).
     const seed = Number(process.env.REAPER_SEED ?? Date.now() % 100_000);
-    const kills = [...points('start-up', 3, 1500, seed), ...points('load', 4, 1900, seed + 1), ...points('teardown', 3, 40, seed + 2)];
+    const kills = [...points('start-up', 3, 1500, seed), ...points('load', 4, 1900, seed + 1), ...points('teardown', 3, 300, seed + 2)];
     console.log(`[reaper] seed ${seed}: SIGKILL at ${kills.map(show).join(', ')}`);
     const results = [];
     // Five at a time: enough to bound the test's time, few enough for a 2-core machine.
@@ -162,13 +157,13 @@ describe('SIGHUP (a closed terminal) during a run', { timeout: 120_000 }, () => 
     for (const [i, r] of results.entries()) {
       const why = `SIGHUP at ${show(hups[i]!)}: ${r.cli.stderr()}`;
       if (r.code === 'SIGHUP') {
-        // Before the run installs its handler (module loading), SIGHUP ends the CLI as it would
-        // any program; nothing has started by then, so there is nothing to clean up.
-        expect(r.agents, why).toEqual([]);
-        expect(existsSync(path.join(r.dirs.out, 'report.json')), why).toBe(false);
+        // Before the run installs its handler (module loading) or after it removed it (report
+        // written, process exiting), SIGHUP ends the CLI as it would any program: then nothing
+        // had started yet, or the run was complete.
+        expect(r.agents.length === 0 || existsSync(path.join(r.dirs.out, 'report.json')), why).toBe(true);
       } else {
-        // Finished before the signal (0 or 1) or aborted by it (130), with a report either way.
-        expect([0, 1, 130], why).toContain(r.code);
+        // Finished before the signal (its verdict's code) or aborted by it (130), with a report either way.
+        expect([0, 1, 4, 130], why).toContain(r.code);
         expect(existsSync(path.join(r.dirs.out, 'report.json')), why).toBe(true);
       }
       expect(r.left, why).toEqual([]);

@@ -10,17 +10,11 @@ import { startProxyServer } from '../../src/chaos/server.js';
 import { processStartTime } from '../../src/reaper/proc.js';
 import { resourceKey, type TrackedResource } from '../../src/reaper/registry.js';
 import { WATCHDOG_SCRIPT } from '../../src/reaper/watchdog-script.js';
-import { groupMembers, waitClean } from './listing.js';
+import { groupMembers, killGroups, waitClean } from './listing.js';
 
 const strays: number[] = [];
 afterAll(() => {
-  for (const pid of strays) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Gone.
-    }
-  }
+  killGroups(strays);
 });
 
 /** A process group of two processes (a leader and its child), like an agent that spawned a helper. */
