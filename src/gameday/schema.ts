@@ -30,7 +30,7 @@ const gamedayDefs: Record<string, SchemaNode> = {
   hypothesis: obj(
     'What must hold while the method runs and after it.',
     {
-      slo: list('SLO budgets (the scenario grammar); a bare budget judges workflows, over the method phases and the after phase unless it names phases.', ref('slo')),
+      slo: list('SLO budgets (the scenario grammar); a bare budget judges workflows in every phase (steady-state, the method, after) unless it names phases.', ref('slo')),
       invariants: list('Invariants (the scenario format).', ref('invariant')),
       recovery: ref('recovery'),
     },
@@ -118,3 +118,8 @@ export const gamedaySchema: SchemaNode = {
   ),
   $defs: { ...scenarioSchema.$defs, ...gamedayDefs },
 };
+
+/** The exact text of `schema/gameday.schema.json` (without agentcheck's private `x-expected`); a test compares the two. */
+export function gamedayJsonSchemaText(): string {
+  return `${JSON.stringify(gamedaySchema, (key, value: unknown) => (key === 'x-expected' ? undefined : value), 2)}\n`;
+}

@@ -13,6 +13,7 @@ import { planGameDay, planLines } from '../../gameday/plan.js';
 import { appendGameDayStepSummary, writeGameDayReports } from '../../gameday/report/write.js';
 import type { GameDayReport } from '../../gameday/report-model.js';
 import { runGameDay } from '../../gameday/run.js';
+import { gamedayJsonSchemaText } from '../../gameday/schema.js';
 import { compareGameDays, readGameDayReport } from '../../gameday/trend.js';
 import { startReaper } from '../../reaper/watchdog.js';
 import { onInterrupt, type RegisterCommand } from '../command.js';
@@ -109,6 +110,15 @@ export const registerGameDay: RegisterCommand = (program: Command, run) => {
     .option('--toxiproxy-url <url>', 'use a real Toxiproxy at this API URL instead of the embedded proxy (stream toxics only)')
     .option('--seed <seed>', 'seed for fault decisions and generated ids')
     .action(run(async (file: string, flags: RunFlags) => gamedayRun(file, flags)));
+  group
+    .command('schema')
+    .description('print the JSON Schema of game-day files (schema/gameday.schema.json)')
+    .action(
+      run(async () => {
+        process.stdout.write(gamedayJsonSchemaText());
+        return ExitCode.Ok;
+      }),
+    );
   group
     .command('report')
     .description("re-render a game day's reports from its gameday.json")
