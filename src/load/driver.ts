@@ -154,6 +154,12 @@ export interface LoadDriverOptions {
   timelineBucketMs?: number;
   /** Skip the reachability check at start (default false). */
   skipPreflight?: boolean;
+  /**
+   * Open model, several generators (generators.ts): this driver sends only arrival k with
+   * k mod count = index of the one seeded schedule. Every arrival's draws are still made, so
+   * arrival k has the same workflow, uuid and traceparent as with one generator.
+   */
+  segment?: { index: number; count: number };
 }
 
 /** Options of {@link LoadDriver.markPhase}. */
@@ -162,6 +168,8 @@ export interface PhaseOptions {
   rate?: number;
   /** Planned duration; the phase's windows are 1/12 of it. */
   durationMs?: number;
+  /** The mark's time on the driver's clock (default: now); several generators get the coordinator's, so their phases line up. */
+  atMs?: number;
 }
 
 /**
@@ -428,7 +436,7 @@ abstract class BaseDriver implements LoadDriver {
 
   markPhase(name: string, opts: PhaseOptions = {}): void {
     if (!this.started || this.stopped) throw new Error(`markPhase('${name}') called while the driver is not running`);
-    const now = this.elapsedMs();
+    const now = opts.atMs ?? this.elapsedMs();
     this.phaseName = name;
     for (const r of this.recorders()) r.beginPhase(name, now, opts.durationMs);
     this.onPhase(name, now, opts);
@@ -701,8 +709,11 @@ class OpenModelDriver extends BaseDriver {
   };
 
   private dispatch(intendedMs: number, nowMs: number): void {
-    this.arrivals++;
     const a = this.nextArrival();
+    const segment = this.options.segment;
+    // Another generator's arrival: its draws are made above, so the ids of the next ones match.
+    if (segment && a.seq % segment.count !== segment.index) return;
+    this.arrivals++;
     if (this.inFlight.size >= this.maxInFlight) {
       // Never sent, never vanishes: a bad event at the timeout value (and the run is invalid).
       this.dropped++;
@@ -1067,13 +1078,16 @@ export interface LoadPhase {
  * Runs a whole load test: starts the driver, walks through `phases` (marking each), stops at the end
  * or when `signal` aborts, and returns the result.
  */
-export async function runLoad(options: Omit<LoadDriverOptions, 'phase' | 'phaseDurationMs'> & { phases: LoadPhase[]; signal?: AbortSignal }): Promise<LoadResult> {
+export async function runLoad(
+  options: Omit<LoadDriverOptions, 'phase' | 'phaseDurationMs'> & { phases: LoadPhase[]; signal?: AbortSignal; makeDriver?: (o: LoadDriverOptions) => LoadDriver },
+): Promise<LoadResult> {
   const [first, ...rest] = options.phases;
   if (!first) throw new AgentcheckError('usage', 'a load run needs at least one phase');
   for (const p of options.phases) {
     if (!(p.durationMs > 0)) throw new AgentcheckError('usage', `phase '${p.name}' needs a positive duration`);
   }
-  const driver = createLoadDriver({ ...options, phase: first.name, phaseDurationMs: first.durationMs, ...(first.rate !== undefined ? { rate: first.rate } : {}) });
+  const { makeDriver = createLoadDriver, phases: _phases, signal: _signal, ...driverOptions } = options;
+  const driver = makeDriver({ ...driverOptions, phase: first.name, phaseDurationMs: first.durationMs, ...(first.rate !== undefined ? { rate: first.rate } : {}) });
   await driver.start();
   // Any length: phases longer than Node's timer limit (about 596 h) are waited in chunks.
   const sleep = (ms: number): Promise<void> => sleepLong(ms, options.signal);

@@ -8,6 +8,7 @@
 import { AgentcheckError } from '../../errors.js';
 import { nearestRank } from '../../load/attribution.js';
 import { createLoadDriver, type LoadDriver, type LoadResult } from '../../load/driver.js';
+import { createGeneratorsDriver } from '../../load/generators.js';
 import type { CheckStatus, FaultWindow, InvariantResult } from '../../report/model.js';
 import { evaluateInvariant } from '../invariants.js';
 import { sleep } from '../runtimes/wait.js';
@@ -149,7 +150,9 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
         await warm.stop();
         ctx.checkAbort();
       }
-      driver = createLoadDriver({
+      // load.generators > 1: N generator processes behind the same LoadDriver interface (generators.ts).
+      driver = createGeneratorsDriver({
+        generators: load.generators,
         ...shared,
         limits: { lateToleranceMs: load.lateToleranceMs, maxLateFraction: load.maxLateFraction },
         rate: first.load?.rate ?? load.rate,
