@@ -161,8 +161,13 @@ async function runExperiment(exp: Experiment, gameday: GameDay, options: RunGame
   } catch (err) {
     // A bug or a failed start: the experiment's verdict is `error`; the rollback still runs below.
     const message = isAgentcheckError(err) ? err.message : `internal error: ${(err as Error).stack ?? String(err)}`;
-    journal.write('error', { experiment: exp.name, message, ...(isAgentcheckError(err) ? { exitCode: err.exitCode } : {}) });
-    run = { ...emptyRun('error', message), errorExitCode: isAgentcheckError(err) ? err.exitCode : ExitCode.Internal };
+    if (signal.aborted) {
+      // Interrupted while its team was starting: not an environment problem.
+      run = emptyRun('interrupted', `interrupted by ${String(signal.reason ?? 'a signal')} before the experiment ran`);
+    } else {
+      journal.write('error', { experiment: exp.name, message, ...(isAgentcheckError(err) ? { exitCode: err.exitCode } : {}) });
+      run = { ...emptyRun('error', message), errorExitCode: isAgentcheckError(err) ? err.exitCode : ExitCode.Internal };
+    }
   }
   run.durationMs = Math.round(performance.now() - t0);
   const rollback = await runRollback(exp.rollback, path.dirname(gameday.file), (r) => journal.write('rollback-step', { experiment: exp.name, ...r }));

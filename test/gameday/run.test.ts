@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { startProxyServer } from '../../src/chaos/server.js';
 import { loadGameDayFile } from '../../src/gameday/load.js';
 import { runGameDay } from '../../src/gameday/run.js';
+import { writeGameDayReports } from '../../src/gameday/report/write.js';
 import type { JournalLine } from '../../src/gameday/journal.js';
 import { gamedayDir, MARK } from './helpers.js';
 
@@ -88,6 +89,16 @@ describe('gameday run', () => {
     expect(readFileSync(path.join(dir, 'rolled-back'), 'utf8').split('\n').filter(Boolean)).toEqual(['first', 'second', 'third', 'after-error']);
     // An error outranks the failed hypothesis: the environment could not run an experiment (exit 3).
     expect(report.exitCode).toBe(3);
+    await writeGameDayReports(report, out);
+    const html = readFileSync(path.join(out, 'gameday.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('ABORT');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!json-schema)/);
+    const junit = readFileSync(path.join(out, 'junit.xml'), 'utf8');
+    expect(junit).toContain('<testcase classname="gameday.abort" name="reset"');
+    expect(junit).toMatch(/name="reset"[^>]*><failure message="aborted: /);
+    expect(junit).toMatch(/name="no-team"[^>]*><error message="error: /);
+    expect(readFileSync(path.join(out, 'gameday.md'), 'utf8')).toContain('**failed** `node');
     const kinds = journalOf(out).map((l) => l.kind);
     for (const k of ['experiment-start', 'phase', 'faults-applied', 'abort', 'faults-removed', 'measurement', 'rollback-step', 'proxies-restored', 'experiment-end', 'error', 'gameday-end']) expect(kinds).toContain(k);
   }, 120_000);
