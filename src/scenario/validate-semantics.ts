@@ -277,6 +277,9 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       checkPlaceholders(request.body, ['load', 'requests', r, 'body'], out);
     });
     checkLoadWorkflows(doc.load, out);
+    if (typeof doc.load.generators === 'number' && doc.load.generators > 1 && doc.load.model === 'closed') {
+      out.push({ path: ['load', 'generators'], message: 'got several generators with model: closed, expected the open model (the generators share one seeded arrival schedule)', at: 'key' });
+    }
   }
 
   // Chaos backend.

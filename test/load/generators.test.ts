@@ -12,6 +12,10 @@ import { createGeneratorsDriver } from '../../src/load/generators.js';
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, recordMs } from '../../src/load/histogram.js';
 import { mergeLoadResults, mergeSeries, mergeSpans } from '../../src/load/merge.js';
 import { LatencyRecorder, type Outcome, type RecordedSeries } from '../../src/load/recorder.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadCommand } from '../../src/cli/commands/load.js';
 import { startServer, type TestServer } from './servers.js';
 
 const servers: TestServer[] = [];
@@ -144,6 +148,18 @@ describe('two generator processes at a total rate R', () => {
     expect(merged.validity.reasons).toEqual(['generator 2 of 2: the load generator fell behind: 30% of arrivals were sent more than 200 ms late']);
     expect(mergeLoadResults([one.result, one.result], { schedule: one.result.schedule, startedAt: one.result.startedAt, durationMs: one.result.durationMs }).validity.valid).toBe(one.result.validity.valid);
   }, 120_000);
+
+  it('agentcheck load --generators 2: one report over both processes', async () => {
+    const target = await startServer(() => ({ delayMs: 5 }));
+    servers.push(target);
+    const out = mkdtempSync(path.join(os.tmpdir(), 'agentcheck-generators-'));
+    const printed: string[] = [];
+    const code = await loadCommand(target.url, { rate: 50, duration: 2000, timeout: 5000, format: ['json'], out, lateTolerance: 200, maxLate: 0.5, generators: 2, budget: ['throughput >= 30/s'], seed: 's' }, { stdout: (t) => printed.push(t), stderr: (t) => printed.push(t) });
+    expect(code, printed.join('')).toBe(0);
+    expect(target.received()).toBeGreaterThanOrEqual(95);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { phases: Array<{ requests: number }> };
+    expect(report.phases[0]!.requests).toBe(target.received());
+  }, 60_000);
 
   it('refuses several generators with the closed model (no shared schedule)', () => {
     expect(() => createGeneratorsDriver({ target: { url: 'http://127.0.0.1:1/' }, model: 'closed', generators: 2 })).toThrow(/open model/);

@@ -124,6 +124,30 @@ invariants: [{ name: alive, http: { agent: front, path: /check } }]
     expect(res.status).toBe(200);
   }, 60_000);
 
+  it('load.generators: 2 drives an attached agent from two processes, phases and rate changes lined up', async () => {
+    const agent = await serve((_req, res) => json(res, 200, { ok: true }));
+    const scenario = load(`name: attach-generators
+agents:
+  - { name: front, url: "${agent.url}" }
+edges: []
+phases:
+  - { name: slow, duration: 2s }
+  - { name: fast, duration: 2s, load: { rate: 80 } }
+load: { target: front, rate: 40, generators: 2, late_tolerance: 200ms, max_late: 0.5, requests: [{ method: GET, path: "/g/\${seq}" }] }
+`);
+    const run = await runScenarioDetailed(scenario, { outDir: path.join(out, 'generators'), seed: '9' });
+    expect(['pass', 'invalid'], run.report.reasons.join('; ')).toContain(run.report.verdict);
+    const [slow, fast] = run.report.phases;
+    // 2 s at 40/s and 2 s at 80/s, from the two processes together (loose bounds: a busy machine).
+    expect(slow!.requests).toBeGreaterThanOrEqual(70);
+    expect(slow!.requests).toBeLessThanOrEqual(90);
+    expect(fast!.requests).toBeGreaterThanOrEqual(150);
+    expect(fast!.requests).toBeLessThanOrEqual(170);
+    // Every arrival's ${seq} once: the union of the segments is the one schedule.
+    const seqs = agent.hits.filter((h) => h.startsWith('GET /g/')).map((h) => Number(h.slice(7))).sort((a, b) => a - b);
+    expect(seqs).toEqual(seqs.map((_s, i) => i));
+  }, 60_000);
+
   it('an agent by url that is not ready in time is an environment error (exit 3), not a verdict', async () => {
     const notReady = await serve((_req, res) => json(res, 503, { ok: false }));
     const scenario = load(`name: attach-down

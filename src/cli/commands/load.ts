@@ -11,6 +11,7 @@ import { Option } from 'commander';
 import { AgentcheckError, type ExitCodeValue } from '../../errors.js';
 import { compileBudgets, evaluateBudgets, formatMeasured, type BudgetSpec } from '../../load/budget.js';
 import { DEFAULT_WORKFLOW, runLoad, type LoadResult } from '../../load/driver.js';
+import { createGeneratorsDriver } from '../../load/generators.js';
 import { loadOpenSlo } from '../../load/openslo.js';
 import type { RunReport } from '../../report/model.js';
 import { exitCodeForVerdict, judgeReport } from '../../report/verdict.js';
@@ -37,6 +38,8 @@ export interface LoadFlags {
   seed?: string;
   lateTolerance: number;
   maxLate: number;
+  /** Open model: generator processes sharing one seeded schedule (default 1, in this process). */
+  generators?: number;
 }
 
 /** Where the command writes; injectable so tests call it without a process. */
@@ -169,6 +172,10 @@ export async function loadCommand(url: string, flags: LoadFlags, io: LoadIo = pr
     throw new AgentcheckError('usage', '--rate (open model) and --connections (closed model) cannot be combined', 'pick one: a fixed arrival rate, or N connections in a loop');
   }
   const model = flags.connections !== undefined ? 'closed' : 'open';
+  const generators = flags.generators ?? 1;
+  if (generators > 1 && model === 'closed') {
+    throw new AgentcheckError('usage', '--generators needs the open model (--rate): the generators share one seeded arrival schedule', 'drop --connections, or --generators');
+  }
   const rate = flags.rate ?? 50;
   // Budgets first: a typo must fail fast (exit 2), before any load is sent.
   const specs: BudgetSpec[] = [...(flags.budget ?? [])];
@@ -200,6 +207,7 @@ export async function loadCommand(url: string, flags: LoadFlags, io: LoadIo = pr
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       signal: abort.signal,
       limits: { lateToleranceMs: flags.lateTolerance, maxLateFraction: flags.maxLate },
+      ...(generators > 1 ? { makeDriver: (o) => createGeneratorsDriver({ ...o, generators }) } : {}),
     });
   } finally {
     offInterrupt();
@@ -225,6 +233,7 @@ export const registerLoad: RegisterCommand = (program, run) => {
     .option('--header <name:value>', 'request header, repeatable', parseHeader)
     .option('--rate <n>', 'open model: arrivals per second (default 50)', parseRate)
     .option('--connections <n>', 'closed model instead: N connections each waiting for its answer', parseIntFlag('--connections', 1, 10_000))
+    .option('--generators <n>', 'open model: N generator processes, each sending arrival k mod N of one seeded schedule; histograms merged exactly (default 1)', parseIntFlag('--generators', 1, 64))
     .addOption(new Option('--duration <d>', 'how long to send (e.g. 30s, 2m, or seconds)').default(30_000, '30s').argParser(parseDurationFlag('--duration')))
     .addOption(new Option('--timeout <d>', 'request timeout; timeouts are errors recorded at this latency').default(5_000, '5s').argParser(parseDurationFlag('--timeout')))
     .option('--budget <expr>', "SLO budget, repeatable, e.g. 'p(99) < 300ms', 'error_rate < 1%', 'throughput >= 200/s'", collect)
