@@ -160,6 +160,9 @@ export function hopRow(edgeId: string, r: EdgeRecord, startEpochMs?: number): un
     r.upstreamStatus,
     r.outcome,
     JSON.stringify(r.faults ?? []),
+    r.bodyHash ?? null,
+    r.tool ?? null,
+    r.retryAfter ?? null,
   ];
 }
 
@@ -167,6 +170,7 @@ export function hopRow(edgeId: string, r: EdgeRecord, startEpochMs?: number): un
 export const HOP_COLUMNS = [
   'edge', 'proxy', 'record_seq', 'request_id', 'copy_of', 'time', 'start_ms', 'latency_ms', 'method', 'path', 'jsonrpc_method',
   'traceparent', 'trace_id', 'parent_span', 'idempotency_key', 'status', 'upstream_status', 'outcome', 'faults',
+  'body_hash', 'tool', 'retry_after',
 ] as const;
 
 /** A journal entry; the fields the journal gained later (identity, attempt, value) are read when present. */

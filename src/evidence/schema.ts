@@ -75,7 +75,10 @@ CREATE TABLE IF NOT EXISTS hops (
   upstream_status INTEGER,
   outcome         TEXT,
   faults          TEXT,
-  attempt         INTEGER
+  attempt         INTEGER,
+  body_hash       TEXT,
+  tool            TEXT,
+  retry_after     TEXT
 );
 CREATE TABLE IF NOT EXISTS decisions (
   id              INTEGER PRIMARY KEY,

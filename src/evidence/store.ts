@@ -61,7 +61,7 @@ export interface EvidenceBackend {
 }
 
 /** A team's edge proxies as the store needs them (StartedTeam.proxies: edge id → proxy). */
-export type EvidenceEdges = ReadonlyMap<string, { readonly proxyName: string; readonly edge: { readonly protocol: 'http' | 'tcp' } }>;
+export type EvidenceEdges = ReadonlyMap<string, { readonly proxyName: string; readonly edge: { readonly protocol: 'http' | 'tcp' | 'nats' } }>;
 
 /** One phase of the timeline (the `phases` table). */
 export interface EvidencePhase {
@@ -294,6 +294,8 @@ export class EvidenceStore implements SinkTarget {
   attachSink(backend: EvidenceBackend, edges: EvidenceEdges, options: SinkOptions = {}): RecordsSink {
     const list: SinkEdge[] = [];
     for (const [edgeId, p] of edges) {
+      // NATS edges keep their own per-subject records (src/chaos/nats); hops are HTTP's.
+      if (p.edge.protocol === 'nats') continue;
       this.registerEdge(edgeId, p.proxyName, p.edge.protocol);
       list.push({ edgeId, proxyName: p.proxyName, protocol: p.edge.protocol });
     }
@@ -428,6 +430,38 @@ export class EvidenceStore implements SinkTarget {
     this.flush();
     const clock = load && 'startedAt' in load ? { startEpochMs: this.driverOrigin('main') ?? Date.parse(load.startedAt), schedule: load.schedule, durationMs: load.durationMs } : load;
     return this.reads(() => edgesFromStore(this.db, clock));
+  }
+
+  /**
+   * Every hop as the proxy recorded it, by edge, in start order: what detectors read. Streams from
+   * the file (one row at a time); the caller decides what to keep.
+   */
+  *hopRecords(): Generator<EdgeRecord & { edge: string }> {
+    this.flush();
+    const rows = this.db.prepare('SELECT * FROM hops ORDER BY start_ms, id').iterate() as IterableIterator<Record<string, unknown>>;
+    for (const h of rows) {
+      yield {
+        edge: String(h.edge),
+        seq: Number(h.record_seq ?? 0),
+        proxy: String(h.proxy),
+        requestId: String(h.request_id ?? ''),
+        ...(h.copy_of !== null && h.copy_of !== undefined ? { copyOf: String(h.copy_of) } : {}),
+        time: String(h.time ?? new Date(Number(h.start_ms)).toISOString()),
+        method: String(h.method ?? ''),
+        path: String(h.path ?? ''),
+        jsonrpcMethod: (h.jsonrpc_method as string | null) ?? null,
+        traceparent: (h.traceparent as string | null) ?? null,
+        status: (h.status as number | null) ?? null,
+        upstreamStatus: (h.upstream_status as number | null) ?? null,
+        latencyMs: Number(h.latency_ms),
+        outcome: String(h.outcome ?? 'complete') as EdgeRecord['outcome'],
+        faults: JSON.parse(String(h.faults ?? '[]')) as string[],
+        idempotencyKey: (h.idempotency_key as string | null) ?? null,
+        bodyHash: (h.body_hash as string | null) ?? null,
+        tool: (h.tool as string | null) ?? null,
+        retryAfter: (h.retry_after as string | null) ?? null,
+      };
+    }
   }
 
   /** Every journaled decision, with its edge, in arrival order (for explaining and shrinking). */

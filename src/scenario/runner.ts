@@ -19,7 +19,8 @@ import type { InvariantResult, RunReport } from '../report/model.js';
 import { collectStage, type Collected } from './stages/collect.js';
 import { createRunContext } from './stages/context.js';
 import { driveStage, type Driven } from './stages/drive.js';
-import { MemoryEvidence, type RunEvidence } from './stages/evidence.js';
+import { StoreEvidence } from '../evidence/run-evidence.js';
+import type { RunEvidence } from './stages/evidence.js';
 import { defaultCheckers, judgeStage, type Checker, type Judged } from './stages/judge.js';
 import type { RunScenarioOptions } from './stages/options.js';
 import { reportStage } from './stages/report.js';
@@ -53,7 +54,7 @@ export interface ScenarioRunOutcome {
 export interface RunStagesOptions {
   /** The judge stage's checkers (default {@link defaultCheckers}); detectors are added here. */
   checkers?: readonly Checker[];
-  /** Where the drive stage keeps the driver's history (default in memory). */
+  /** Where the drive stage keeps the driver's history (default: the SQLite evidence store in the report folder). */
   evidence?: RunEvidence;
 }
 
@@ -61,7 +62,9 @@ export interface RunStagesOptions {
 export async function runScenarioDetailed(scenario: Scenario, options: RunScenarioOptions, stages: RunStagesOptions = {}): Promise<ScenarioRunOutcome> {
   const startedAt = new Date().toISOString();
   const ctx = createRunContext(scenario, options);
-  const evidence = stages.evidence ?? new MemoryEvidence();
+  // The run's evidence lives in <outDir>/evidence.sqlite, not in memory (docs/evidence.md).
+  const evidence = stages.evidence ?? StoreEvidence.open(options.outDir);
+  const store = evidence instanceof StoreEvidence ? evidence.store : undefined;
   let started: Started | undefined;
   let driven: Driven | undefined;
   let collected: Collected | undefined;
@@ -85,10 +88,16 @@ export async function runScenarioDetailed(scenario: Scenario, options: RunScenar
       // journal.ndjson in the report folder, read as the run goes (journal-file.ts).
       const journaledEdges = started.backend.embedded ? [...started.team.proxies].filter(([, p]) => p.edge.protocol !== 'tcp').map(([edge, p]) => ({ edge, proxyName: p.proxyName })) : [];
       drain = new JournalDrain(started.backend.url, journaledEdges, path.join(options.outDir, JOURNAL_FILE)).start();
+      // Hop records stream into the store as they happen: no proxy buffer caps a long run.
+      store?.attachSink(started.backend, started.team.proxies);
       driven = await driveStage(ctx, started, evidence);
+      if (store) {
+        if (driven.load) store.setDriverOrigin('main', Date.parse(driven.load.startedAt));
+        await store.finish();
+      }
       if (driven.error !== undefined) failure = driven.error;
       else {
-        collected = await collectStage(started, driven, drain);
+        collected = await collectStage(started, driven, drain, store);
         if (collected.journalLost) ctx.notes.push(`note: ${collected.journalLost} fault decisions were evicted from the proxy's journal before they were saved`);
         if (driven.completed) judged = await judgeStage({ ctx, agentUrls: started.agentUrls, evidence, driven, collected }, stages.checkers ?? defaultCheckers());
       }

@@ -8,6 +8,7 @@ import type { JournalEntry } from '../../chaos/journal.js';
 import type { RecordedSeries } from '../../load/recorder.js';
 import type { EdgeReport } from '../../report/model.js';
 import { collectEdges } from '../edges.js';
+import type { EvidenceStore } from '../../evidence/store.js';
 import type { JournalDrain } from '../journal-file.js';
 import type { Driven } from './drive.js';
 import type { Started } from './start.js';
@@ -28,18 +29,41 @@ export interface Collected {
 }
 
 /** Reads every edge's evidence from the backend; never throws for a missing record (counts unknown). */
-export async function collectStage(started: Started, driven: Driven, drain?: JournalDrain): Promise<Collected> {
+export async function collectStage(started: Started, driven: Driven, drain?: JournalDrain, store?: EvidenceStore): Promise<Collected> {
   // The journal was read as the run went (journal-file.ts); this reads its last entries.
   const drained = drain ? groupByEdge(await drain.stop()) : undefined;
   const edges = await collectEdges(started.backend, started.team, driven.load, drained);
+  // With the evidence store, the per-edge figures come from every hop the sink streamed out,
+  // not from the proxies' bounded buffers (which a long run overflows).
+  const fromStore = store ? store.edgeFigures(driven.load) : undefined;
+  const records = store ? recordsByEdge(store.hopRecords()) : edges.records;
   return {
-    edges: edges.reports,
-    series: { ...(driven.load?.seriesByName ?? {}), ...edges.series },
-    records: edges.records,
+    edges: fromStore ? mergeReports(edges.reports, fromStore.reports) : edges.reports,
+    series: { ...(driven.load?.seriesByName ?? {}), ...edges.series, ...(fromStore?.series ?? {}) },
+    records,
     journal: edges.journal,
     ...(edges.duplicatesDelivered !== undefined ? { duplicatesDelivered: edges.duplicatesDelivered } : {}),
     ...(drain && drain.lost > 0 ? { journalLost: drain.lost } : {}),
   };
+}
+
+/** Store rows grouped by edge, as the detectors and tail attribution read them. */
+function recordsByEdge(rows: Iterable<EdgeRecord & { edge: string }>): Map<string, EdgeRecord[]> {
+  const out = new Map<string, EdgeRecord[]>();
+  for (const { edge, ...r } of rows) {
+    const list = out.get(edge);
+    if (list) list.push(r);
+    else out.set(edge, [r]);
+  }
+  return out;
+}
+
+/** The store's figures where it has an edge (it saw every hop), the buffer's elsewhere (tcp edges, faults fired). */
+function mergeReports(fromBuffers: EdgeReport[], fromStore: EdgeReport[]): EdgeReport[] {
+  return fromBuffers.map((b) => {
+    const s = fromStore.find((x) => x.edge === b.edge);
+    return s && s.requests >= b.requests ? { ...b, requests: s.requests, errors: s.errors, latency: s.latency, traceparentPropagated: s.traceparentPropagated } : b;
+  });
 }
 
 function groupByEdge<T extends { edge: string }>(entries: readonly T[]): Map<string, T[]> {

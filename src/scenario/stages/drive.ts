@@ -235,10 +235,10 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
         for (const sampler of samplers) driven.phaseInvariants.push(await sampler.stop());
       }
       if (phase.faults.length > 0) driven.faultWindows.push(faultWindow(phase, phaseStart, elapsed()));
-      const hadFaults = applied.length > 0;
+      const before = applied.length;
       // A fault the next phase has unchanged stays on (timeline.ts): no unfaulted gap between them.
       await removeFaults(backend.client, applied, scenario.phases[index + 1]);
-      if (hadFaults && !timeline.signal.aborted) act('faults-removed', phase.name);
+      if (applied.length < before && !timeline.signal.aborted) act('faults-removed', phase.name, `${before - applied.length} of ${before}`);
       ctx.checkAbort();
       if (timeline.signal.aborted) throw new TimelineAborted();
       // exactly_once is judged once, at the end: mid-run, requests still in flight would look lost.
