@@ -71,3 +71,11 @@ export interface GameDay {
   team: Scenario;
   experiments: Experiment[];
 }
+
+/**
+ * Whether an experiment runs on a team of its own: when it asks (`restart`), and always with an
+ * `exactly_once` invariant (the effects of earlier experiments would look unexpected to it).
+ */
+export function needsOwnTeam(exp: Pick<Experiment, 'restart' | 'scenario'>): boolean {
+  return exp.restart || exp.scenario.invariants.some((i) => i.kind === 'exactly_once');
+}

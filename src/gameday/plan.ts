@@ -5,7 +5,7 @@
  */
 import { formatDuration } from '../scenario/duration.js';
 import type { Experiment, GameDay } from './model.js';
-import { AFTER_PHASE, STEADY_PHASE } from './model.js';
+import { AFTER_PHASE, STEADY_PHASE, needsOwnTeam } from './model.js';
 
 /** One experiment's blast radius. */
 export interface ExperimentPlan {
@@ -45,7 +45,7 @@ function planOf(exp: Experiment): ExperimentPlan {
   const perRun = exp.sweep ? Math.max(...exp.sweep.cells.map((c) => c.scenario.totalDurationMs)) : s.totalDurationMs;
   return {
     name: exp.name,
-    team: exp.restart || s.invariants.some((i) => i.kind === 'exactly_once') ? 'fresh' : 'shared',
+    team: needsOwnTeam(exp) ? 'fresh' : 'shared',
     load: { target: load.target, rate: load.rate, model: load.model },
     durationMs: perRun * runs + s.warmupMs * runs,
     runs,
@@ -71,14 +71,15 @@ export function planGameDay(gameday: GameDay): GameDayPlan {
 
 /** The plan as text lines. */
 export function planLines(plan: GameDayPlan): string[] {
+  const width = Math.max(16, ...plan.experiments.flatMap((e) => e.phases.map((p) => p.name.length + 1)));
   const out = [`game day ${plan.name}: ${plan.experiments.length} experiments, about ${formatDuration(Math.round(plan.totalMs / 1000) * 1000)} of load; nothing is started by this plan`];
   out.push(`team ${plan.team.file}: agents ${plan.team.agents.join(', ')}; edges ${plan.team.edges.join(', ')}`);
   for (const e of plan.experiments) {
     out.push('', `experiment ${e.name} (${e.team} team, ${e.load.model} load ${e.load.rate}/s on ${e.load.target}${e.runs > 1 ? `, ${e.runs} runs` : ''}, ${formatDuration(e.durationMs)})`);
     out.push(`  blast radius: ${e.edges.join(', ') || 'no edge'}`);
     for (const p of e.phases) {
-      const what = p.name === STEADY_PHASE ? 'steady state, no fault' : p.name === AFTER_PHASE ? 'after: steady state again (and the recovery window), no fault' : p.faults.map((f) => `${f.type} on ${f.edge} ${JSON.stringify(f.attributes)}`).join('; ') || 'no fault';
-      out.push(`  ${p.name.padEnd(16)} ${formatDuration(p.durationMs).padStart(6)}  ${what}`);
+      const what = p.name === STEADY_PHASE ? 'steady state, no fault' : p.name === AFTER_PHASE ? `after: steady state again${e.gates.some((g) => g.startsWith('recovery')) ? ' (after the recovery window)' : ''}, no fault` : p.faults.map((f) => `${f.type} on ${f.edge} ${JSON.stringify(f.attributes)}`).join('; ') || 'no fault';
+      out.push(`  ${p.name.padEnd(width)} ${formatDuration(p.durationMs).padStart(6)}  ${what}`);
     }
     if (e.sweep) out.push(`  sweep: ${e.sweep.attribute} ∈ {${e.sweep.magnitudes.join(', ')}} × duration ∈ {${e.sweep.durationsMs.map(formatDuration).join(', ')}}`);
     for (const g of e.gates) out.push(`  gate: ${g}`);

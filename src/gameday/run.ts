@@ -6,7 +6,7 @@
  * its faults are removed (the drive stage), the proxies are checked clean through their API, and
  * its rollback commands run, each journaled. An interrupt stops the game day after that cleanup.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { ExitCode, isAgentcheckError } from '../errors.js';
@@ -23,7 +23,7 @@ import { StartFailed, startStage, stopStarted, type Started } from '../scenario/
 import type { Scenario } from '../scenario/types.js';
 import { windowConditionFires } from './abort-condition.js';
 import { GameDayJournal, type JournalLine } from './journal.js';
-import { AFTER_PHASE, STEADY_PHASE, type Experiment, type GameDay } from './model.js';
+import { AFTER_PHASE, STEADY_PHASE, needsOwnTeam, type Experiment, type GameDay } from './model.js';
 import { figuresOf, judgeRecovery, samplesOf } from './recovery.js';
 import type { ExperimentReport, ExperimentRun, ExperimentVerdict, GameDayReport, SweepReport } from './report-model.js';
 import { GAMEDAY_REPORT_VERSION } from './report-model.js';
@@ -64,8 +64,7 @@ export async function runGameDay(gameday: GameDay, options: RunGameDayOptions): 
 
   let shared: Started | undefined;
   const teamFor = async (exp: Experiment, scenario: Scenario, dir: string): Promise<TeamHandle> => {
-    // exactly_once joins on every effect the ledger holds: an earlier experiment's would look unexpected.
-    const own = exp.restart || scenario.invariants.some((i) => i.kind === 'exactly_once');
+    const own = needsOwnTeam({ restart: exp.restart, scenario });
     if (!own && shared) return { started: shared, own };
     const ctx = createRunContext(own ? scenario : gameday.team, teamOptions(own ? dir : path.join(options.outDir, 'team'), options, signal));
     try {
@@ -176,7 +175,7 @@ async function runExperiment(exp: Experiment, gameday: GameDay, options: RunGame
     name: exp.name,
     ...(exp.description ? { description: exp.description } : {}),
     weight: exp.weight,
-    restarted: exp.restart,
+    restarted: needsOwnTeam(exp),
     rollback,
     ...(sweep ? { sweep } : {}),
     findings: [],
@@ -205,6 +204,9 @@ async function runOnce(exp: Experiment, scenario: Scenario, dir: string, journal
     guard.stop();
     if (driven.error !== undefined) throw driven.error;
     const collected = await collectStage(started, driven);
+    // Every message-level fault decision the proxies made (fired or not), next to the journal.
+    if (collected.journal.length > 0) writeFileSync(path.join(dir, 'fault-decisions.ndjson'), collected.journal.map((j) => JSON.stringify(j)).join('\n') + '\n');
+    journal.write('measurement', { ...at, what: 'fault-decisions', count: collected.journal.length, fired: collected.journal.filter((j) => j.fired).length });
     const judged = driven.completed ? await judgeStage({ ctx, agentUrls: started.agentUrls, evidence, driven, collected }, defaultCheckers()) : undefined;
     const runReport = reportStage(ctx, { startedAt, agents: started.team.agentReports, driven, collected, ...(judged ? { judged } : {}) });
     const run = measure(exp, driven, evidence, journal, at);

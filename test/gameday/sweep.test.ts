@@ -27,7 +27,7 @@ describe('trigger sweep', () => {
     ]);
     expect(e.sweep!.boundary).toEqual([{ durationMs: 2000, firstFailing: 250, lastHolding: 1 }]);
     expect(e.verdict).toBe('deviated');
-    expect(e.reasons[0]).toBe('sweep latency pool->inventory for 2000 ms: tips at latency = 250 (recovered at 1)');
+    expect(e.reasons[0]).toBe('sweep http_latency pool->inventory for 2000 ms: tips at latency = 250 (recovered at 1)');
     expect(e.findings).toContain('sweep tips at latency 250 for 2000 ms');
   }, 240_000);
 });
