@@ -1,11 +1,8 @@
 /**
  * End-to-end: the real CLI on the async A2A path of the reference team (scenarios/a2a-async*.yaml,
  * the coordinator in scenarios/team/API.md). Needs `npm run build` first.
- *
- * WIRING GUARD: these runs need the workflow driver (load.workflows, A2A task following, outcome
- * classes), exactly_once joined on an extracted value, and the runner filling `report.workflows`
- * (issue 11 items 1-4 and 7). Until that is wired, set AGENTCHECK_WORKFLOWS_WIRED=1 to run them;
- * the lead removes the guard once `git log` shows the wiring landed.
+ * They use the workflow driver (load.workflows, A2A task following, outcome classes), exactly_once
+ * joined on an extracted value, and `report.workflows` (issue 11 items 1-4 and 7).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -15,7 +12,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/agentcheck.js');
-const wired = Boolean(process.env.AGENTCHECK_WORKFLOWS_WIRED);
 /** One scenario run: 10-15 s of phases plus agent starts, warm-up and the drain of followed tasks. */
 const RUN_TIMEOUT_MS = 180_000;
 
@@ -65,7 +61,7 @@ beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'agentcheck-e2e-a2a-'));
 });
 
-describe.skipIf(!wired)('async A2A tasks, judged to their terminal state (real CLI, real agents)', () => {
+describe('async A2A tasks, judged to their terminal state (real CLI, real agents)', () => {
   it('passes the healthy async team under faults it absorbs (exit 0); both workflows of the mix complete', async () => {
     const r = await run('a2a-async.yaml', dir);
     if (r.code === 4) {
@@ -114,8 +110,4 @@ describe.skipIf(!wired)('async A2A tasks, judged to their terminal state (real C
     expect(budgets(r.report, 'error_rate < 1%').every((b) => b.status === 'pass')).toBe(true);
     expect(count(r.report, (o) => o.class === 'failed')).toBe(0);
   }, RUN_TIMEOUT_MS);
-});
-
-describe.skipIf(wired)('async A2A end-to-end (waiting for the workflow wiring)', () => {
-  it.todo('runs once AGENTCHECK_WORKFLOWS_WIRED=1 (see the file header)');
 });
