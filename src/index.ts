@@ -64,7 +64,8 @@ export type { HttpMessageToxicDefinition, MessageAction, CompiledMessageToxic } 
 export { drawLatency, LATENCY_DISTRIBUTIONS } from './chaos/http/distribution.js';
 export type { LatencySpec, LatencyDistribution } from './chaos/http/distribution.js';
 export { natsProtocol } from './chaos/nats/protocol.js';
-export { fetchSubjectRecords, readSubjectRecords, readNatsJournal, subjectTotals } from './chaos/nats/client.js';
+export { fetchPublishedMessages, fetchSubjectRecords, readPublishedMessages, readSubjectRecords, readNatsJournal, subjectTotals } from './chaos/nats/client.js';
+export type { PublishedMessage } from './chaos/nats/capture.js';
 export type { SubjectTotals } from './chaos/nats/client.js';
 export { parseSubjectRecords } from './chaos/nats/records.js';
 export type { SubjectRecord } from './chaos/nats/records.js';

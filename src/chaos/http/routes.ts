@@ -26,3 +26,9 @@ registerProxyRoute('records', (proxy, query): ApiReply => {
   const state = existingHttpState(proxy);
   return { contentType: NDJSON_CONTENT_TYPE, body: state ? state.records.toNdjson(since(query)) : '' };
 });
+
+// Published message bodies are captured by nats proxies only (src/chaos/nats/capture.ts answers
+// there); anywhere else the route exists so the answer says why, not a bare 404.
+registerProxyRoute('messages', (proxy): ApiReply => {
+  throw new ApiError(`proxy '${proxy.name}' is ${proxy.protocol}: published messages are captured on proxies created with "protocol":"nats"`, 400);
+});

@@ -5,6 +5,8 @@
  */
 import { AgentcheckError } from '../../errors.js';
 import { fetchEdgeRecords, type FetchLogOptions, type ProxyLookup } from '../http/client.js';
+import { parseNdjson } from '../http/bounded-log.js';
+import type { PublishedMessage } from './capture.js';
 import type { SubjectRecord } from './records.js';
 import { existingNatsState, type NatsJournalEntry } from './state.js';
 
@@ -61,4 +63,27 @@ export function subjectTotals(records: readonly SubjectRecord[]): SubjectTotals 
     if (r.maxPending !== null) t.maxPending = Math.max(t.maxPending ?? 0, r.maxPending);
   }
   return t;
+}
+
+/**
+ * The messages clients published through nats proxy `proxy` (bounded: see `capture.ts`), all or
+ * those on subjects matching `subject` (NATS wildcards), over the API.
+ */
+export async function fetchPublishedMessages(apiUrl: string, proxy: string, options: { subject?: string; timeoutMs?: number } = {}): Promise<PublishedMessage[]> {
+  const query = options.subject !== undefined ? `?subject=${encodeURIComponent(options.subject)}` : '';
+  let res: Response;
+  try {
+    res = await fetch(`${apiUrl}/proxies/${encodeURIComponent(proxy)}/messages${query}`, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
+  } catch (err) {
+    throw new AgentcheckError('environment', `could not read the messages of proxy '${proxy}' at ${apiUrl}: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  if (res.status === 404) throw new AgentcheckError('usage', `proxy '${proxy}' not found (or not an agentcheck proxy server) at ${apiUrl}`);
+  if (!res.ok) throw new AgentcheckError(res.status === 400 ? 'usage' : 'environment', `reading the messages of proxy '${proxy}' answered ${res.status}: ${text.slice(0, 200)}`);
+  return parseNdjson<PublishedMessage>(text);
+}
+
+/** In-process read of what clients published through a nats proxy; [] when it carried no NATS connection. */
+export function readPublishedMessages(proxies: ProxyLookup, proxy: string, matches?: (subject: string) => boolean): PublishedMessage[] {
+  return stateOf(proxies, proxy)?.published.list(matches) ?? [];
 }

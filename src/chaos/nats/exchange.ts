@@ -209,6 +209,7 @@ export class NatsFlow implements LinkSink {
       } else {
         record = state.records.of(frame.subject);
         record.published++;
+        state.published.add(frame.subject, frame.headerBytes > 0 ? frame.raw.subarray(frame.bodyOffset, frame.bodyOffset + frame.headerBytes) : null, messagePayload(frame));
       }
     } else {
       record = state.records.of(frame.subject);

@@ -3,8 +3,8 @@
  * protocol in both directions and apply the NATS message toxics (`drop`, `duplicate`, `delay`,
  * `reorder`, `drop_ack`, from ./toxics). Stream toxics still apply between the proxy and the
  * server: `upstream` toxics on what clients send, `downstream` toxics on what the server sends
- * before the NATS layer reads it. `GET /proxies/{p}/journal` and `/records` answer this
- * layer's fault journal and per-subject records.
+ * before the NATS layer reads it. `GET /proxies/{p}/journal`, `/records` and `/messages` answer
+ * this layer's fault journal, per-subject records and captured publishes.
  */
 import type { ApiReply, ProxyRoute } from '../api.js';
 import { ApiError } from '../api-error.js';
@@ -13,6 +13,7 @@ import type { ProtocolHandler } from '../protocols.js';
 import type { Rng } from '../rng.js';
 import { NatsFlow, type FlowContext } from './exchange.js';
 import { existingNatsState, natsStateFor } from './state.js';
+import { compileSubject, subjectPatternError } from './subject.js';
 import { natsToxicTypes } from './toxics/index.js';
 
 const NDJSON = 'application/x-ndjson';
@@ -34,6 +35,18 @@ const recordsRoute: ProxyRoute = (proxy, query): ApiReply => {
   return { contentType: NDJSON, body: existingNatsState(proxy)?.records.toNdjson() ?? '' };
 };
 
+const messagesRoute: ProxyRoute = (proxy, query): ApiReply => {
+  const pattern = query.get('subject');
+  let matches: ((subject: string) => boolean) | undefined;
+  if (pattern !== null) {
+    const problem = subjectPatternError(pattern);
+    if (problem) throw new ApiError(`subject: ${problem}`, 400);
+    matches = compileSubject(pattern);
+  }
+  const list = existingNatsState(proxy)?.published.list(matches) ?? [];
+  return { contentType: NDJSON, body: list.map((m) => JSON.stringify(m) + '\n').join('') };
+};
+
 /** The NATS-aware protocol: message toxics per NATS message, fault journal, per-subject records. */
 export const natsProtocol: ProtocolHandler = {
   name: 'nats',
@@ -42,6 +55,7 @@ export const natsProtocol: ProtocolHandler = {
   routes: new Map([
     ['journal', journalRoute],
     ['records', recordsRoute],
+    ['messages', messagesRoute],
   ]),
   connect(connection: Connection) {
     const owner = connection.proxy as typeof connection.proxy & { rng?: Rng };

@@ -6,6 +6,7 @@
  */
 import { BoundedLog, toNdjson } from '../http/bounded-log.js';
 import type { JournalEntry } from '../journal.js';
+import { PublishedCapture } from './capture.js';
 import { createRng, type Rng } from '../rng.js';
 import type { Toxic, ToxicSet } from '../toxic.js';
 import { Decider, type DecisionValue } from '../http/decision.js';
@@ -47,6 +48,8 @@ const ACK_MEMORY = 100_000;
 export class NatsProxyState {
   readonly journal: BoundedLog<Omit<NatsJournalEntry, 'seq'>>;
   readonly records: SubjectRecords;
+  /** What clients published, per subject, bounded (for checks that read message content). */
+  readonly published: PublishedCapture;
   /** Connections reset because of a bug in the NATS layer (should stay 0), and the last such error. */
   internalErrors = 0;
   lastInternalError: unknown = undefined;
@@ -63,6 +66,7 @@ export class NatsProxyState {
   ) {
     this.journal = new BoundedLog(journalCapacity);
     this.records = new SubjectRecords(name);
+    this.published = new PublishedCapture(name);
   }
 
   /** The proxy's NATS toxics in API order (upstream first, then downstream); [] on the fast path. */
