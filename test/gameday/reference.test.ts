@@ -28,19 +28,27 @@ async function run(team: string, experiments: string[]): Promise<{ dir: string; 
   return { dir, report };
 }
 
+/** Invalid only because the load generator fell behind (a saturated machine): agentcheck then cannot judge, correctly. */
+function generatorFellBehind(e: GameDayReport['experiments'][number]): boolean {
+  return e.verdict === 'invalid' && e.reasons.some((r) => /^the load generator (fell behind|saturated)/.test(r));
+}
+
 describe('reference game day', () => {
   const folders: Record<string, { dir: string; report: GameDayReport }> = {};
 
   it('recovery holds on the good team: goodput and p99 are back within 4 s of the fault removal', async () => {
     folders.good = await run('team.yaml', ['recovers-after-slow-inventory']);
     const e = folders.good.report.experiments[0]!;
-    expect(e.verdict, e.reasons.join('\n')).toBe('completed');
-    expect(e.recovery?.status).toBe('pass');
+    expect(e.recovery?.status, e.reasons.join('\n')).toBe('pass');
+    // On a saturated machine the load generator falls behind and the run says it cannot judge
+    // (never a pass); that is the only other verdict allowed here.
+    const generatorOnly = generatorFellBehind(e);
+    if (!generatorOnly) expect(e.verdict, e.reasons.join('\n')).toBe('completed');
     expect(e.recovery!.recoveredAfterMs!).toBeLessThanOrEqual(4000);
     // The fault really hurt while it was on: the experiment measured something.
     expect(e.during!.errors).toBeGreaterThan(0);
-    expect(folders.good.report.exitCode).toBe(0);
-    expect(folders.good.report.score.value).toBe(100);
+    expect(folders.good.report.exitCode).toBe(generatorOnly ? 4 : 0);
+    expect(folders.good.report.score.value).toBe(generatorOnly ? null : 100);
   }, 180_000);
 
   it('recovery fails on the metastable variant: it stays overloaded after the fault is gone', async () => {
@@ -58,17 +66,18 @@ describe('reference game day', () => {
 
   it('the trend between the two folders: the recovery finding is new, the score fell, and back again', () => {
     const worse = compareGameDays(folders.storm!.report, folders.good!.report, folders.good!.dir);
-    expect(worse.score).toEqual({ before: 100, after: 0, delta: -100 });
+    const before = folders.good!.report.score.value;
+    expect(worse.score).toEqual({ before, after: 0, delta: before === null ? null : -100 });
     expect(worse.newFindings).toContainEqual({ experiment: 'recovers-after-slow-inventory', finding: 'recovery' });
     expect(worse.fixedFindings).toEqual([]);
-    expect(worse.verdicts).toEqual([{ experiment: 'recovers-after-slow-inventory', before: 'completed', after: 'deviated' }]);
+    expect(worse.verdicts).toEqual([{ experiment: 'recovers-after-slow-inventory', before: folders.good!.report.experiments[0]!.verdict, after: 'deviated' }]);
     const better = compareGameDays(folders.good!.report, folders.storm!.report, folders.storm!.dir);
     expect(better.fixedFindings).toContainEqual({ experiment: 'recovers-after-slow-inventory', finding: 'recovery' });
     expect(better.newFindings).toEqual([]);
     // Through the CLI: `gameday report DIR --previous DIR2` re-renders from gameday.json with the trend.
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/agentcheck.js'), 'gameday', 'report', folders.storm!.dir, '--previous', folders.good!.dir], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/trend vs .*: score 100 → 0; [1-9]\d* new, 0 fixed findings/);
+    expect(r.stdout).toMatch(/trend vs .*: score (100|n\/a) → 0; [1-9]\d* new, 0 fixed findings/);
     const md = readFileSync(path.join(folders.storm!.dir, 'gameday.md'), 'utf8');
     expect(md).toContain('## Trend');
     expect(md).toContain('`recovery`');
@@ -80,7 +89,9 @@ describe('reference game day', () => {
     const buggy = await run('team-no-dedup.yaml', ['duplicate-deliveries']);
     const g = good.report.experiments[0]!;
     const b = buggy.report.experiments[0]!;
-    expect(g.verdict, g.reasons.join('\n')).toBe('completed');
+    expect(g.invariants.length).toBeGreaterThan(0);
+    expect(g.invariants.every((i) => i.status === 'pass'), g.reasons.join('\n')).toBe(true);
+    if (!generatorFellBehind(g)) expect(g.verdict, g.reasons.join('\n')).toBe('completed');
     expect(b.verdict, b.reasons.join('\n')).toBe('deviated');
     expect(b.findings).toEqual(expect.arrayContaining(['invariant no order charged twice', 'invariant one charge per order']));
     expect(b.reasons.join('\n')).toMatch(/doubleCharged|duplicated/);
