@@ -197,7 +197,7 @@ export const malformedCases: MalformedCase[] = [
     yaml: agents2('  - name: a\n    comand: node a.js\n'),
     errors: [
       "bad.yaml:3:5: agents[0].command: missing, expected a command: the process runtime starts each agent with one",
-      "bad.yaml:4:5: agents[0].comand: unknown field (did you mean \"command\"?), expected one of: name, command, cwd, env, image, build, port, readiness",
+      "bad.yaml:4:5: agents[0].comand: unknown field (did you mean \"command\"?), expected one of: name, url, command, cwd, env, image, build, port, readiness",
     ],
   },
   {
