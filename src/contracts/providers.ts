@@ -9,6 +9,8 @@ import { AgentcheckError } from '../errors.js';
 import { enableReaperInWorker } from '../reaper/watchdog.js';
 import { allocatePort, startProcessAgent, type StartedAgent } from '../scenario/runtimes/process.js';
 import type { Scenario, ScenarioAgent } from '../scenario/types.js';
+import { edgeUrl } from '../scenario/edge-url.js';
+import { startNatsMessageTap } from './nats-tap.js';
 import { startMessageTap, type MessageTap } from './tap.js';
 
 /** The parts of a loaded scenario contract verification uses. */
@@ -91,13 +93,26 @@ export async function startProviderFromScenario(
   const taps = new Map<string, MessageTap>();
   const started: StartedAgent[] = [];
   const stopAll = async () => {
-    await Promise.allSettled([...started.map((a) => a.stop()), ...[...taps.values()].map((t) => t.close())]);
+    await Promise.allSettled([...started.map((a) => a.stop()), ...[...new Set(taps.values())].map((t) => t.close())]);
   };
   const t0 = performance.now();
   try {
+    // Over a broker: the provider's nats edge to the broker the consumer also uses is tapped once.
+    const brokerTaps = new Map<string, MessageTap>();
     for (const consumer of options.messageConsumers ?? []) {
       const edge = scenario.edges.find((e) => e.from === provider && e.to === consumer);
-      if (edge && ports.has(consumer)) taps.set(consumer, await startMessageTap(urlOf(consumer)));
+      if (edge && ports.has(consumer)) {
+        taps.set(consumer, await startMessageTap(urlOf(consumer)));
+        continue;
+      }
+      const bus = scenario.edges.find((e) => e.from === provider && e.protocol === 'nats' && ports.has(e.to) && scenario.edges.some((c) => c.from === consumer && c.to === e.to && c.protocol === 'nats'));
+      if (!bus) continue;
+      let tap = brokerTaps.get(bus.to);
+      if (!tap) {
+        tap = await startNatsMessageTap(ports.get(bus.to)!);
+        brokerTaps.set(bus.to, tap);
+      }
+      taps.set(consumer, tap);
     }
     const results = await Promise.allSettled(
       names.map(async (name) => {
@@ -105,8 +120,8 @@ export async function startProviderFromScenario(
         const env: Record<string, string> = { ...agent.env };
         for (const e of scenario.edges) {
           if (e.from !== name || !ports.has(e.to)) continue;
-          const tap = name === provider ? taps.get(e.to) : undefined;
-          env[e.env] = tap ? tap.url : urlOf(e.to);
+          const tap = name === provider ? (e.protocol === 'nats' ? brokerTaps.get(e.to) : taps.get(e.to)) : undefined;
+          env[e.env] = tap ? tap.url : edgeUrl(e, `${host}:${ports.get(e.to)}`);
         }
         const a = await startProcessAgent(
           { name, command: agent.command!, cwd: agent.cwd, env, port: ports.get(name)!, readiness: readinessOf(agent) },
