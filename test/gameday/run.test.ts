@@ -103,6 +103,34 @@ describe('gameday run', () => {
     for (const k of ['experiment-start', 'phase', 'faults-applied', 'abort', 'faults-removed', 'measurement', 'rollback-step', 'proxies-restored', 'experiment-end', 'error', 'gameday-end']) expect(kinds).toContain(k);
   }, 120_000);
 
+  it('a sampled invariant that breaks during the method aborts it, and the faults are gone', async () => {
+    const { dir, file } = gamedayDir(
+      `name: invariant-abort
+team: { scenario: team.yaml }
+experiments:
+  - name: peer-breaks
+    hypothesis:
+      invariants: [{ name: peer ok, http: { agent: front, path: /invariants } }]
+    steady_state: { duration: 1s }
+    abort: [ 'invariant "peer ok" broken every 300ms' ]
+    method:
+      phases:
+        - { name: broken, duration: 30s, faults: [{ edge: front->back, type: reset_peer, attributes: { timeout: 0 } }] }
+`,
+      20,
+    );
+    const t0 = performance.now();
+    const report = await runGameDay(await loadGameDayFile(file), { outDir: path.join(dir, 'out') });
+    const e = report.experiments[0]!;
+    expect(e.verdict, e.reasons.join('\n')).toBe('aborted');
+    expect(e.abortedBy!.reason).toMatch(/^invariant "peer ok" broken every 300ms/);
+    expect(e.abortedBy!.faultsRemovedAtMs - e.abortedBy!.atMs).toBeLessThan(1000);
+    expect(e.toxicsLeft).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(28_000);
+    expect(report.exitCode).toBe(1);
+    expect(e.findings).toContain('abort invariant "peer ok" broken every 300ms');
+  }, 120_000);
+
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} through the CLI: faults removed, rollback run, later experiments not run, exit 130`, async () => {
       const { dir, file } = gamedayDir(
@@ -127,7 +155,8 @@ experiments:
         10,
       );
       const out = path.join(dir, 'out');
-      const child = spawn(process.execPath, [BIN, 'gameday', 'run', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const summary = path.join(dir, 'step-summary.md');
+      const child = spawn(process.execPath, [BIN, 'gameday', 'run', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GITHUB_STEP_SUMMARY: summary } });
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -150,6 +179,7 @@ experiments:
         ['never', 'interrupted'],
       ]);
       expect(readFileSync(path.join(out, 'junit.xml'), 'utf8')).toContain('<testcase classname="gameday.interrupt" name="long"');
+      expect(readFileSync(summary, 'utf8')).toMatch(/^# Game day: interrupt\n\n\*\*Exit 130\*\*/);
     }, 120_000);
   }
 });
