@@ -165,6 +165,9 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       out.push({ path: ['edges', i], message: `duplicate edge "${id}" (also edges[${first.index}]), expected one edge per caller and callee` });
     } else edges.set(id, { index: i, protocol: edge.protocol === 'tcp' || edge.protocol === 'nats' ? edge.protocol : 'http' });
     const env = str(edge.env);
+    if (edge.proxy !== undefined && runtime === 'containers') {
+      out.push({ path: ['edges', i, 'proxy'], message: 'got a remote proxy with runtime: containers, expected runtime: process (the default): the containers runtime runs its own proxy container', at: 'key' });
+    }
     if (attachedAgents.has(from)) {
       // agentcheck cannot set the environment of an agent it does not start: the deployment must
       // already route this caller through a proxy, which the edge names.

@@ -91,6 +91,12 @@ describe('agents by url: validation', () => {
     expect(issues('name: t\nagents:\n  - { name: a, command: "node a.js" }\n  - { name: b, url: "http://h:2" }\nedges:\n  - { from: a, to: b }\nphases: [{ name: p, duration: 1s }]\n')).toEqual([
       expect.stringContaining('edges[0].env: missing'),
     ]);
+    expect(issues('name: t\nruntime: containers\nagents:\n  - { name: a, image: x }\n  - { name: b, image: y }\nedges:\n  - { from: a, to: b, env: B_URL, proxy: { api: "http://h:8474", name: p } }\nphases: [{ name: p, duration: 1s }]\n')).toEqual([
+      expect.stringContaining('edges[0].proxy: got a remote proxy with runtime: containers'),
+    ]);
+    expect(issues('name: t\nagents:\n  - { name: a, url: "http://h:1" }\nedges: []\nphases: [{ name: p, duration: 1s }]\nload: { target: a, model: closed, generators: 2, requests: [{ method: GET, path: / }] }\n')).toEqual([
+      expect.stringContaining('load.generators: got several generators with model: closed'),
+    ]);
     expect(issues('name: t\nagents:\n  - { name: a, url: "not a url" }\nedges: []\nphases: [{ name: p, duration: 1s }]\n')[0]).toContain('agents[0].url');
   });
 
