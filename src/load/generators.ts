@@ -204,13 +204,20 @@ class MultiGeneratorDriver implements LoadDriver {
     const results = this.generators.map((g) => g.expect('result', wait));
     for (const g of this.generators) g.send({ type: 'stop' });
     try {
-      const done = await Promise.all(results);
-      return mergeLoadResults(done.map((m) => m.result), {
+      const settled = await Promise.allSettled(results);
+      const done = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value.result] : []));
+      const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [`load generator ${i + 1} of ${settled.length} failed: ${(r.reason as Error)?.message ?? r.reason}`] : []));
+      // Nothing to report at all: the error itself. Otherwise what the others measured, invalid
+      // (a segment of the schedule is missing, so it is never a pass).
+      if (done.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
+      const merged = mergeLoadResults(done, {
         schedule: this.schedule,
         startedAt: this.startedAt.toISOString(),
         durationMs: Math.round(durationMs * 1000) / 1000,
         ...(this.options.limits ? { limits: this.options.limits } : {}),
       });
+      if (failed.length > 0) merged.validity = { valid: false, reasons: [...failed, ...merged.validity.reasons] };
+      return merged;
     } finally {
       this.killAll();
     }

@@ -12,7 +12,7 @@ import { createGeneratorsDriver } from '../../src/load/generators.js';
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, recordMs } from '../../src/load/histogram.js';
 import { mergeLoadResults, mergeSeries, mergeSpans } from '../../src/load/merge.js';
 import { LatencyRecorder, type Outcome, type RecordedSeries } from '../../src/load/recorder.js';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadCommand } from '../../src/cli/commands/load.js';
@@ -159,6 +159,31 @@ describe('two generator processes at a total rate R', () => {
     expect(target.received()).toBeGreaterThanOrEqual(95);
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { phases: Array<{ requests: number }> };
     expect(report.phases[0]!.requests).toBe(target.received());
+  }, 60_000);
+
+  it('a generator killed mid-run makes the run invalid, with what the others measured', async () => {
+    const target = await startServer(() => ({ delayMs: 5 }));
+    servers.push(target);
+    const driver = createGeneratorsDriver({ target: { url: `${target.url}/k` }, rate: 50, generators: 2, seed: 'kill', limits: { lateToleranceMs: 200, maxLateFraction: 0.5 } });
+    await driver.start();
+    await new Promise((r) => setTimeout(r, 500));
+    // The generator processes are this process's children running generator-process.js.
+    const children = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('generator-process.js');
+      } catch {
+        return false;
+      }
+    });
+    expect(children).toHaveLength(2);
+    process.kill(Number(children[0]), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    const result = await driver.stop();
+    expect(result.validity.valid).toBe(false);
+    expect(result.validity.reasons[0]).toMatch(/^load generator [12] of 2 failed: load generator [12] exited \(SIGKILL\)/);
+    expect(result.generator.arrivals).toBeGreaterThan(30);
   }, 60_000);
 
   it('refuses several generators with the closed model (no shared schedule)', () => {
