@@ -253,7 +253,7 @@ export const malformedCases: MalformedCase[] = [
     name: 'edge protocol unknown',
     yaml: base().replace('env: B_URL }', 'env: B_URL, protocol: grpc }'),
     errors: [
-      "bad.yaml:8:45: edges[0].protocol: got \"grpc\", expected one of: http, tcp",
+      "bad.yaml:8:45: edges[0].protocol: got \"grpc\", expected one of: http, tcp, nats",
     ],
   },
   {
@@ -288,7 +288,7 @@ export const malformedCases: MalformedCase[] = [
     name: 'unknown toxic type',
     yaml: base('    faults: [{ edge: a->b, type: latancy }]\n'),
     errors: [
-      "bad.yaml:12:34: phases[0].faults[0].type: unknown toxic type \"latancy\" (did you mean \"latency\"?), expected one of: latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, noop, drop, duplicate, http_error, commit_then_drop, http_latency, stream_cut",
+      "bad.yaml:12:34: phases[0].faults[0].type: unknown toxic type \"latancy\" (did you mean \"latency\"?), expected one of: latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, noop, drop, duplicate, http_error, commit_then_drop, http_latency, stream_cut, delay, reorder, drop_ack",
     ],
   },
   {
@@ -309,7 +309,7 @@ export const malformedCases: MalformedCase[] = [
     name: 'probability on a tcp toxic',
     yaml: base('    faults: [{ edge: a->b, type: latency, probability: 0.5 }]\n'),
     errors: [
-      "bad.yaml:12:43: phases[0].faults[0].probability: \"probability\" applies to message-level toxics only, expected it with one of: drop, duplicate, http_error, commit_then_drop, http_latency, stream_cut",
+      "bad.yaml:12:43: phases[0].faults[0].probability: \"probability\" applies to message-level toxics only, expected it with one of: drop, duplicate, http_error, commit_then_drop, http_latency, stream_cut, delay, reorder, drop_ack",
     ],
   },
   {
