@@ -73,6 +73,7 @@ const minimalModel = (baseDir: string, file?: string): Scenario => ({
   ],
   slo: [],
   invariants: [],
+  detectors: {},
   totalDurationMs: 2500,
   source: { baseDir, ...(file ? { file } : {}) },
 });
@@ -276,9 +277,11 @@ invariants:
         workflowTimeoutMs: 30_000,
         follow: { a2a: { pollIntervalMs: 100, maxIntervalMs: 1000, inputRequired: 'error', authRequired: 'error' } },
         workflows: [{ name: 'default', weight: 1, steps: [{ name: 'default', method: 'GET', path: '/x', headers: {}, extract: {} }] }],
+        generators: 1,
       },
       slo: [{ name: 'p(99) < 300ms', budget: 'p(99) < 300ms' }],
       invariants: [{ kind: 'command', name: 'script', after: 'each-phase', command: ['./check.sh', '--strict'], cwd: '/base' }],
+      detectors: {},
       totalDurationMs: 90_000,
       source: { baseDir: '/base' },
     });

@@ -83,7 +83,7 @@ export const malformedCases: MalformedCase[] = [
     name: 'unknown top-level field with suggestion',
     yaml: base('phase: []\n'),
     errors: [
-      "bad.yaml:12:1: phase: unknown field (did you mean \"phases\"?), expected one of: $schema, name, description, seed, warmup, chaos, runtime, agents, edges, phases, load, slo, invariants",
+      "bad.yaml:12:1: phase: unknown field (did you mean \"phases\"?), expected one of: $schema, name, description, seed, warmup, chaos, runtime, agents, edges, phases, load, slo, invariants, detectors",
     ],
   },
   {
@@ -379,7 +379,7 @@ export const malformedCases: MalformedCase[] = [
     name: 'unknown placeholder',
     yaml: base('load:\n  target: a\n  requests:\n    - method: POST\n      path: /orders\n      body: { id: "${uid}" }\n'),
     errors: [
-      "bad.yaml:17:19: load.requests[0].body.id: unknown placeholder \"${uid}\" (did you mean \"${uuid}\"?), expected one of: ${uuid}, ${seq}, ${phase}",
+      "bad.yaml:17:19: load.requests[0].body.id: unknown placeholder \"${uid}\" (did you mean \"${uuid}\"?), expected one of: ${uuid}, ${seq}, ${phase}, ${workflow}",
     ],
   },
   {
@@ -421,7 +421,7 @@ export const malformedCases: MalformedCase[] = [
     name: 'budget: unknown statistic',
     yaml: base('slo:\n  - median < 2s\n'),
     errors: [
-      "bad.yaml:13:5: slo[0]: cannot read budget: unknown statistic 'median', expected [metric[{phase=NAME,…}]] STAT OP AMOUNT, e.g. `p(99) < 300ms`, `http.latency{phase=baseline} p(95) <= 1s`, `error_rate < 1%`, `throughput >= 200/s`; statistics: p(N), avg, min, max, error_rate, throughput; operators: <, <=, >, >=; units: us, ms, s, %, /s, /m",
+      "bad.yaml:13:5: slo[0]: cannot read budget: unknown statistic 'median', expected [metric[{phase=NAME,…}]] STAT[{workflow=NAME}] OP AMOUNT, e.g. `p(99) < 300ms`, `http.latency{phase=baseline} p(95) <= 1s`, `p(99){workflow=order} < 2s`, `error_rate < 1%`, `throughput >= 200/s`; statistics: p(N), avg, min, max, error_rate, throughput; operators: <, <=, >, >=; units: us, ms, s, %, /s, /m",
     ],
   },
   {
