@@ -14,9 +14,9 @@
 // `--scenario`: the same two sides through the real runner instead of the synthetic producer:
 // a 4-agent chain (3 hops, node:http servers written by this bench) behind the embedded proxy,
 // driven by `runScenarioDetailed` at the rate, once with the store behind the RunEvidence seam
-// (StoreEvidence) and once with the default MemoryEvidence, one after the other (each its own
-// process). Until the runner attaches the records sink, hop records there still come from the
-// proxies' bounded buffers at the end, so this mode measures the workflow path.
+// (StoreEvidence, the runner's default) and once with MemoryEvidence, one after the other (each its own
+// process). The runner attaches the records sink itself, so the store side streams every hop too.
+// `--side store --scenario` runs the store side alone and prints its JSON line.
 // Needs `npm run build`.
 //
 //   node bench/evidence-memory.mjs [--minutes 10] [--rate 500] [--hops 3] [--scenario]
@@ -180,6 +180,7 @@ async function scenarioChild(which) {
   const { scenarioFromValue } = await import('../dist/scenario/load.js');
   const { runScenarioDetailed } = await import('../dist/scenario/runner.js');
   const { StoreEvidence } = await import('../dist/evidence/run-evidence.js');
+  const { MemoryEvidence } = await import('../dist/scenario/stages/evidence.js');
   const { writeFileSync } = await import('node:fs');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agentcheck-bench-evidence-scenario-'));
   // Each agent answers POST /work after calling the next one (if any) with the same trace.
@@ -216,7 +217,8 @@ http.createServer((req, res) => {
     { file: path.join(dir, 'scenario.yaml') },
   );
   const outDir = path.join(dir, 'report');
-  const evidence = which === 'store' ? StoreEvidence.open(outDir) : undefined;
+  // The runner's default is the store now; the other side keeps the driver's events in memory.
+  const evidence = which === 'store' ? StoreEvidence.open(outDir) : new MemoryEvidence();
   const sample = () => {
     globalThis.gc?.();
     globalThis.gc?.();
