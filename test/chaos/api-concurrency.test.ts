@@ -62,13 +62,14 @@ it('twenty stalled clients delay neither GET /version nor POST /proxies; they ar
 
   for (const r of await Promise.all(slowHeaders)) {
     expect(r.data.length).toBe(0);
-    expect(r.endedAt - t0).toBeGreaterThanOrEqual(HEADERS_TIMEOUT);
+    // Node's timers and performance.now() round differently: a millisecond of slack, no more.
+    expect(r.endedAt - t0).toBeGreaterThanOrEqual(HEADERS_TIMEOUT - 1);
     expect(r.endedAt - t0).toBeLessThan(HEADERS_TIMEOUT + 4_000);
   }
   for (const { result, sentAt } of halfBodies) {
     const r = await result;
     expect(r.data.length).toBe(0);
-    expect(r.endedAt - sentAt).toBeGreaterThanOrEqual(BODY_TIMEOUT);
+    expect(r.endedAt - sentAt).toBeGreaterThanOrEqual(BODY_TIMEOUT - 1);
     expect(r.endedAt - t0).toBeLessThan(BODY_TIMEOUT + 4_000);
   }
   // None of the stalled requests changed anything; the server still answers.

@@ -117,7 +117,11 @@ describe('evidence store = in-memory computation', () => {
         });
         const expected = attributeTail(samples, hops, { percentile: c.percentile });
         const got = store.tailAttribution({ series: c.series, percentile: c.percentile });
-        expect(got).toEqual({ percentile: c.percentile, series: c.series, ...expected });
+        // Examples of equal latency may come in either order (SQL and Array.sort break ties
+        // differently); which ones are shown, and everything else, must be the same.
+        const byLatencyThenId = (a: { latencyMs: number; id?: string }, b: { latencyMs: number; id?: string }) => b.latencyMs - a.latencyMs || String(a.id).localeCompare(String(b.id));
+        const tieSafe = <T extends { examples: Array<{ latencyMs: number; id?: string }> }>(t: T): T => ({ ...t, examples: [...t.examples].sort(byLatencyThenId) });
+        expect(tieSafe(got)).toEqual(tieSafe({ percentile: c.percentile, series: c.series, ...expected }));
         await store.close();
       }),
       { numRuns: 60 },
