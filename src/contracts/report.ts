@@ -46,6 +46,9 @@ export function formatMismatch(m: ContractMismatch): string[] {
   return m.hint ? [line, `  hint: ${m.hint}`] : [line];
 }
 
+/** Lines of each agent's output shown under a failed provider. */
+const LOG_LINES = 12;
+
 function providerLines(pv: ProviderVerification): string[] {
   const head =
     pv.status === 'error'
@@ -69,6 +72,11 @@ function providerLines(pv: ProviderVerification): string[] {
       lines.push(`    ✗ ${i.kind === 'message' ? 'message' : 'interaction'} '${i.description}'${statesText(i)}${i.status === 'pending-failed' ? ' [pending: does not fail the build]' : ''}`);
       for (const m of i.mismatches) for (const l of formatMismatch(m)) lines.push(`        ${l}`);
     }
+  }
+  // The provider's own words on why it answered as it did (a failed task's reason, a stack trace).
+  for (const [agent, tail] of Object.entries(pv.agentLogs ?? {})) {
+    const last = tail.trimEnd().split('\n').slice(-LOG_LINES);
+    lines.push(`  ${agent} printed (last ${last.length} line(s)):`, ...last.map((l) => `    | ${l}`));
   }
   return lines;
 }

@@ -126,6 +126,11 @@ export interface ProviderVerification {
   controlFailures: ControlFailure[];
   /** Agents started for this provider, with URLs. */
   agents: Record<string, string>;
+  /**
+   * The last lines each started agent printed, kept only when the verification failed: a mismatch
+   * such as `got "failed"` says what the provider answered, its log says why.
+   */
+  agentLogs?: Record<string, string>;
 }
 
 /** Every provider's verification. */
@@ -431,6 +436,10 @@ async function verifyProvider(provider: string, pacts: PactFile[], options: Veri
     if (result.error) return result;
     const failed = result.pacts.some((p) => p.status === 'failed') || missing.length > 0 || json.result === false;
     result.status = failed ? 'failed' : 'passed';
+    if (failed && started) {
+      const logs = Object.fromEntries(Object.keys(started.agents).map((name) => [name, started!.logTail(name)]).filter(([, tail]) => tail));
+      if (Object.keys(logs).length) result.agentLogs = logs;
+    }
     return result;
   } finally {
     await control.close();

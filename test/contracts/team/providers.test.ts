@@ -22,8 +22,15 @@ const SCENARIO = fileURLToPath(new URL('../../../scenarios/order-fulfilment.yaml
 let scenario: Scenario;
 
 beforeAll(async () => {
-  scenario = await loadScenarioFile(SCENARIO);
+  // These tests are about the shape of answers, not their speed: on a busy CI machine the team's
+  // 1 s call timeout (3 attempts) can run out before a freshly started callee answers, which would
+  // fail an interaction for a reason no contract is about.
+  scenario = patient(await loadScenarioFile(SCENARIO));
 });
+
+function patient(s: Scenario): Scenario {
+  return { ...s, agents: s.agents.map((a) => ({ ...a, env: { CALL_TIMEOUT_MS: '10000', ...a.env } })) };
+}
 
 function withPaymentsMode(s: Scenario, mode: string): Scenario {
   return { ...s, agents: s.agents.map((a) => (a.name === 'payments' ? { ...a, command: [...(a.command ?? []), '--mode', mode] } : a)) };
@@ -62,6 +69,8 @@ describe('the reference team keeps its contracts', () => {
     expect(text).toContain("interaction 'a charge for a new order' (given no charge exists for order {\"orderId\":\"ord-1\"})");
     expect(text).toMatch(/\$\.chargeId: expected "ch_1" \(matcher: type\), got \(missing\)/);
     expect(text).toMatch(/hint: the provider sends 'charge_id' instead: was 'chargeId' renamed\?/);
+    // A failed provider's own output is shown under it, so the reason for its answer is at hand.
+    expect(text).toMatch(/ {2}payments printed \(last \d+ line\(s\)\):\n {4}\| .*listening on http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it('a missing provider-state handler fails the planner with the state’s name', async () => {
