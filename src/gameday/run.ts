@@ -186,6 +186,21 @@ async function runExperiment(exp: Experiment, gameday: GameDay, options: RunGame
 }
 
 /**
+ * The seed of one experiment (or sweep cell): the game day's seed (the option, else the team
+ * scenario's) qualified by the experiment's name and cell, so it is reproducible run to run but
+ * differs between experiments. With one seed for all, every experiment would send the same workflow
+ * ids, message ids and Idempotency-Keys, and a team shared between experiments (`restart: false`)
+ * would rightly answer the repeats from its de-duplication caches without doing the work: the fault
+ * would then be applied to traffic that never comes (0 decisions) and the hypothesis judged on
+ * replayed answers — a pass for the wrong reason. `undefined` (no seed anywhere) keeps the run
+ * context's fresh random seed per experiment.
+ */
+export function experimentSeed(base: string | number | undefined, experiment: string, cell?: string): string | undefined {
+  if (base === undefined) return undefined;
+  return [String(base), experiment, ...(cell ? [cell] : [])].join('/');
+}
+
+/**
  * One run of an experiment's timeline on a team: drive with the abort conditions, collect, judge,
  * the steady-state / during / after figures and the recovery clause; then the proxies checked clean.
  */
@@ -194,7 +209,9 @@ async function runOnce(exp: Experiment, scenario: Scenario, dir: string, journal
   const startedAt = new Date().toISOString();
   const team = await teamFor(exp, scenario, dir);
   const { started } = team;
-  const ctx = createRunContext(scenario, { outDir: dir, signal, ...(seed !== undefined ? { seed } : {}) });
+  const runSeed = experimentSeed(seed ?? scenario.seed, exp.name, cell);
+  const ctx = createRunContext(scenario, { outDir: dir, signal, ...(runSeed !== undefined ? { seed: runSeed } : {}) });
+  journal.write('measurement', { ...at, what: 'seed', seed: ctx.seed });
   void started.team.crashed.then((c) => ctx.abort(`agent '${c.agent}' crashed (exit ${c.exit})`));
   const evidence = new MemoryEvidence();
   const guard = abortGuard(exp, ctx, started, evidence, journal, at);

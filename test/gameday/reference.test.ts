@@ -84,6 +84,26 @@ describe('reference game day', () => {
     expect(readFileSync(path.join(folders.storm!.dir, 'gameday.html'), 'utf8')).toContain('<h2>Trend</h2>');
   }, 90_000);
 
+  it('on a team shared between experiments, each experiment sends its own workload, so its fault meets real work', async () => {
+    // With one seed for every experiment the second would repeat the first's order ids and the
+    // planner would answer them from its cache: no traffic on pool->inventory, 0 fault decisions,
+    // and a recovery "held" on replayed answers.
+    const gameday = await loadGameDayFile(REFERENCE, path.join(ROOT, 'scenarios/gamedays/team.yaml'));
+    gameday.experiments = gameday.experiments.filter((e) => ['slow-payments', 'recovers-after-slow-inventory'].includes(e.name));
+    for (const e of gameday.experiments) e.restart = false;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'agentcheck-gameday-shared-'));
+    const report = await runGameDay(gameday, { outDir: dir, seed: '7' });
+    const journal = readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const starts = journal.filter((j) => j.kind === 'team-start');
+    expect(starts).toHaveLength(1);
+    const seeds = journal.filter((j) => j.what === 'seed').map((j) => j.seed);
+    expect(seeds).toEqual(['7/slow-payments', '7/recovers-after-slow-inventory']);
+    const decisions = journal.find((j) => j.what === 'fault-decisions' && j.experiment === 'recovers-after-slow-inventory')!;
+    expect(decisions.count as number, JSON.stringify(decisions)).toBeGreaterThan(0);
+    const slow = report.experiments.find((e) => e.name === 'recovers-after-slow-inventory')!;
+    expect(slow.during!.p99Ms, slow.reasons.join('\n')).toBeGreaterThan(200);
+  }, 240_000);
+
   it('duplicate deliveries: hold for the good team, find the double charges of the no-dedup variant', async () => {
     const good = await run('team.yaml', ['duplicate-deliveries']);
     const buggy = await run('team-no-dedup.yaml', ['duplicate-deliveries']);
