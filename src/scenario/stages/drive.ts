@@ -6,7 +6,6 @@
  * fault removed before it returns: {@link Driven} says how far it got.
  */
 import { AgentcheckError } from '../../errors.js';
-import { nearestRank } from '../../load/attribution.js';
 import { createLoadDriver, type LoadDriver, type LoadResult } from '../../load/driver.js';
 import { createGeneratorsDriver } from '../../load/generators.js';
 import type { CheckStatus, FaultWindow, InvariantResult } from '../../report/model.js';
@@ -21,7 +20,9 @@ import { SocketViewThread } from '../../detect/socket-view.js';
 import { RunAborted, type RunContext } from './context.js';
 import type { RunEvidence } from './evidence.js';
 import { invariantContext } from './invariant-context.js';
+import { LiveFigures, type LiveWindow } from './live-figures.js';
 import type { Started } from './start.js';
+import type { ContainerTeam } from '../runtimes/containers.js';
 
 /** What the drive stage produced. */
 export interface Driven {
@@ -39,20 +40,11 @@ export interface Driven {
   abortedBy?: { reason: string; atMs: number; faultsRemovedAtMs: number };
   /** The process runtime's socket view: what each agent connected to, and what it was allowed to. */
   sockets?: DetectorInput['sockets'];
+  /** The containers runtime's network sinkhole: direct calls between agents. */
+  direct?: DetectorInput['direct'];
 }
 
-/** Figures over the last few seconds of a run, for progress lines and abort conditions. */
-export interface LiveWindow {
-  /** Workflows completed in the window. */
-  requests: number;
-  errors: number;
-  /** errors ÷ requests (0 with none). */
-  errorRate: number;
-  /** Nearest-rank p99 of the window's latencies, ms; null with none. */
-  p99Ms: number | null;
-  /** Successful workflows per second over the window. */
-  goodput: number;
-}
+export type { LiveWindow } from './live-figures.js';
 
 /** What an abort condition sees while the timeline runs. */
 export interface LiveView {
@@ -62,40 +54,6 @@ export interface LiveView {
   phase: string;
   /** Figures over the last `ms` milliseconds (at most 60 s back). */
   window(ms: number): LiveWindow;
-}
-
-/** Running figures, kept incrementally (the history itself can be long): the last 60 s of completions. */
-class LiveFigures {
-  completed = 0;
-  errors = 0;
-  private readonly recent: Array<[tMs: number, latencyMs: number | undefined, ok: boolean]> = [];
-
-  add(ok: boolean, tMs: number, latencyMs: number | undefined): void {
-    this.completed++;
-    if (!ok) this.errors++;
-    this.recent.push([tMs, latencyMs, ok]);
-  }
-
-  window(nowMs: number, ms: number): LiveWindow {
-    const keepFrom = this.recent.findIndex(([t]) => t >= nowMs - 60_000);
-    this.recent.splice(0, keepFrom < 0 ? this.recent.length : keepFrom);
-    const from = nowMs - Math.min(ms, 60_000);
-    let requests = 0;
-    let errors = 0;
-    const latencies: number[] = [];
-    for (const [t, latency, ok] of this.recent) {
-      if (t < from) continue;
-      requests++;
-      if (!ok) errors++;
-      if (latency !== undefined) latencies.push(latency);
-    }
-    return { requests, errors, errorRate: requests === 0 ? 0 : errors / requests, p99Ms: nearestRank(latencies, 99), goodput: ((requests - errors) * 1000) / Math.max(1, ms) };
-  }
-
-  /** p99 of the last 5 s. */
-  p99(nowMs: number): number | null {
-    return this.window(nowMs, 5000).p99Ms;
-  }
 }
 
 /** Optional hooks of the drive stage, for callers that steer a run (game days). */
@@ -140,7 +98,9 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
       const entry = team.agents.get(load.target);
       if (!entry) throw new AgentcheckError('config', `load.target '${load.target}' is not an agent of the scenario`);
       // Every workflow of the mix is driven (the short-form requests are one-step workflows).
-      const workflows = driverWorkflows(entry.url, load);
+      // Event steps reach their broker agent directly, not through an edge's proxy (the load is not an agent of the team).
+      const brokers = { target: load.target, natsEdgeTargets: scenario.edges.filter((e) => e.protocol === 'nats').map((e) => e.to), agentUrl: (n: string) => team.agents.get(n)?.url };
+      const workflows = driverWorkflows(entry.url, load, brokers);
       const shared = { workflows, follow: followOptionsOf(load), workflowTimeoutMs: load.workflowTimeoutMs, model: load.model, connections: load.connections, timeoutMs: load.timeoutMs };
       if (scenario.warmupMs > 0) {
         options.onFirstRequest?.(ctx.clock());
@@ -259,7 +219,12 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
       driven.sockets.observations = await view.stop();
       if (view.failure) driven.sockets.failure = view.failure;
     }
+    // Epoch ms → the load clock, taken before the driver stops.
+    const epochOffset = Date.now() - (driver ? driver.elapsedMs() : 0);
     if (driver) driven.load = await driver.stop().catch(() => undefined);
+    // Containers: read after the load stopped, so the last direct calls are in.
+    const directCalls = (started.team as Partial<ContainerTeam>).directCalls;
+    if (directCalls && ctx.scenario.detectors?.topology !== false) driven.direct = await directCalls((epochMs) => epochMs - epochOffset);
     await removeFaults(backend.client, applied).catch(() => undefined);
   }
   return driven;
@@ -267,8 +232,9 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
 
 /**
  * The socket view of a process-runtime team: each agent's process group, and the addresses it may
- * connect to (the listen addresses of its declared edges' proxies). None for containers (their
- * network isolation is the runtime's business) or where /proc cannot be read.
+ * connect to (the listen addresses of its declared edges' proxies). None for containers (each agent
+ * is on a network of its own, and its sinkhole records direct calls: `Driven.direct`) or where
+ * /proc cannot be read.
  */
 function socketView(ctx: RunContext, started: Started, now: () => number): { view: SocketViewThread; sockets: NonNullable<Driven['sockets']> } | undefined {
   if ((ctx.options.runtime ?? ctx.scenario.runtime) === 'containers' || ctx.scenario.detectors?.topology === false) return undefined;
