@@ -17,11 +17,15 @@
 // (StoreEvidence, the runner's default) and once with MemoryEvidence, one after the other (each its own
 // process). The runner attaches the records sink itself, so the store side streams every hop too.
 // `--side store --scenario` runs the store side alone and prints its JSON line.
+// `--heap-snapshots DIR` (with `--side ... --scenario`): writes a V8 heap snapshot at minute 1 and at
+// the last sample (`first.heapsnapshot`, `last.heapsnapshot`) to compare what grew, e.g. with
+// bench/heap-diff.mjs. Writing one stalls the run for seconds and inflates RSS: a run with snapshots
+// is for finding what grows, not for the figures.
 // Needs `npm run build`.
 //
-//   node bench/evidence-memory.mjs [--minutes 10] [--rate 500] [--hops 3] [--scenario]
+//   node bench/evidence-memory.mjs [--minutes 10] [--rate 500] [--hops 3] [--scenario] [--heap-snapshots DIR]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +40,7 @@ const rate = Number(arg('rate', '500'));
 const hopsPer = Number(arg('hops', '3'));
 const side = arg('side', undefined);
 const scenarioMode = process.argv.includes('--scenario');
+const heapSnapshots = arg('heap-snapshots', undefined);
 const GOAL_MB = 50;
 const MB = 1024 * 1024;
 
@@ -229,9 +234,32 @@ http.createServer((req, res) => {
   let last;
   const t0 = performance.now();
   // Minute 1, and the last second of the drive (the collect stage's end-of-run reads are not growth).
-  const timers = [setTimeout(() => (first = sample()), firstMs), setTimeout(() => (last = sample()), Math.max(firstMs + 1, totalMs - 1000))];
+  const snapshot = async (name) => {
+    if (!heapSnapshots) return;
+    const v8 = await import('node:v8');
+    mkdirSync(heapSnapshots, { recursive: true });
+    v8.writeHeapSnapshot(path.join(heapSnapshots, `${name}.heapsnapshot`));
+  };
+  const timers = [
+    setTimeout(() => {
+      first = sample();
+      void snapshot('first');
+    }, firstMs),
+    setTimeout(() => {
+      last = sample();
+      void snapshot('last');
+    }, Math.max(firstMs + 1, totalMs - 1000)),
+  ];
+  // EVIDENCE_BENCH_TRACE=1: RSS and heap every 30 s on stderr (no gc: what the process holds).
+  const trace = process.env.EVIDENCE_BENCH_TRACE
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        process.stderr.write(`${which} ${((performance.now() - t0) / 1000).toFixed(0)}s rss ${(m.rss / MB).toFixed(1)} heap ${(m.heapUsed / MB).toFixed(1)}/${(m.heapTotal / MB).toFixed(1)} external ${(m.external / MB).toFixed(1)} MB\n`);
+      }, 30_000)
+    : undefined;
   const outcome = await runScenarioDetailed(scenario, { outDir }, evidence ? { evidence } : {});
   for (const t of timers) clearTimeout(t);
+  clearInterval(trace);
   const phase = outcome.report.phases[0];
   const elapsedMs = performance.now() - t0;
   const end = last ?? sample();
