@@ -13,6 +13,7 @@ import type { CheckStatus, InvariantResult } from '../report/model.js';
 import { checkExactlyOnce, type RecordedEffect } from '../idempotency/exactly-once.js';
 import type { HistoryEvent } from '../idempotency/history.js';
 import type { ScenarioInvariant } from './types.js';
+import { parsePath, readPath, type JsonPath } from '../workflow/path.js';
 
 /** What invariants may look at. */
 export interface InvariantContext {
@@ -108,25 +109,27 @@ export function summarise(details: unknown): string {
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 
-/** The value at a dot path (`a.b[0].c`, `a.0.c`) of a JSON value, or undefined. */
-export function valueAtPath(value: unknown, dotPath: string): unknown {
-  let v = value;
-  for (const part of dotPath.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean)) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part];
+/**
+ * A path of an invariant as a parsed {@link JsonPath}. The scenario validator rejects a malformed
+ * path at load time; one that still gets here (a scenario built in code) makes the check invalid.
+ */
+function invariantPath(text: string, field: string): JsonPath {
+  try {
+    return parsePath(text);
+  } catch (e) {
+    throw new ProbeMisconfigured(`${field}: ${(e as Error).message}`);
   }
-  return v;
 }
 
 /**
  * The effects of a probe answer: the list at `listPath`, else the top-level array, else the only
- * array property (`{"effects": […]}`, `{"charges": […]}`); each element's `key` (a dot path) is its
- * key. A list that is not there, or in which no element has the key, is {@link ProbeMisconfigured}.
+ * array property (`{"effects": […]}`, `{"charges": […]}`); each element's `key` (a path, read as
+ * in src/workflow/path.ts) is its key. A list that is not there, or in which no element has the key, is {@link ProbeMisconfigured}.
  */
 export function extractEffects(body: unknown, keyField: string, listPath?: string): RecordedEffect[] {
   let list: unknown[] | undefined;
   if (listPath !== undefined) {
-    const at = valueAtPath(body, listPath);
+    const at = readPath(body, invariantPath(listPath, 'exactly_once.effects.list'));
     if (!Array.isArray(at)) {
       throw new ProbeMisconfigured(`exactly_once.effects.list: "${listPath}" in the effects probe's answer is ${at === undefined ? 'missing' : `not a list (${typeof at})`}, expected an array of effects`);
     }
@@ -141,8 +144,9 @@ export function extractEffects(body: unknown, keyField: string, listPath?: strin
     list = arrays[0]?.[1];
   }
   if (!list) throw new ProbeMisconfigured('exactly_once.effects: the effects probe did not answer a list (an array, or an object with an array property), expected effects.list to name where it is');
+  const keyPath = invariantPath(keyField, 'exactly_once.key');
   const effects = list.map((e): { key: string | undefined } => {
-    const v = valueAtPath(e, keyField);
+    const v = readPath(e, keyPath);
     return { key: v === null || v === undefined || typeof v === 'object' ? undefined : String(v) };
   });
   if (effects.length > 0 && effects.every((e) => e.key === undefined)) {

@@ -10,7 +10,8 @@ import { MESSAGE_TOXIC_TYPES, TCP_TOXIC_TYPES, TEMPLATE_PLACEHOLDERS } from './s
 import { RESERVED_EDGE_ENV, RUNTIME_ENV } from './reserved-env.js';
 import { attributeRangeProblem } from './validate-attribute-ranges.js';
 import { describeValue, didYouMean, type FieldPath, type ValidationIssue } from './validate-issue.js';
-import { parsePath } from '../workflow/path.js';
+import { checkEventSteps } from './validate-event-steps.js';
+import { checkJsonPath } from './validate-paths.js';
 
 /** Which toxic types exist and which of them are message-level (need an http edge). */
 export interface ToxicCatalogue {
@@ -280,6 +281,7 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       checkPlaceholders(request.body, ['load', 'requests', r, 'body'], out);
     });
     checkLoadWorkflows(doc.load, out);
+    checkEventSteps(doc, out, checkPlaceholders);
     if (typeof doc.load.generators === 'number' && doc.load.generators > 1 && doc.load.model === 'closed') {
       out.push({ path: ['load', 'generators'], message: 'got several generators with model: closed, expected the open model (the generators share one seeded arrival schedule)', at: 'key' });
     }
@@ -346,7 +348,11 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
       out.push({ path: ['invariants', i, 'interval'], message: 'interval applies to sampling during phases, expected during: each-phase with it', at: 'key' });
     }
     if (isObj(inv.exactly_once)) {
-      if (isObj(inv.exactly_once.effects)) agentRef(inv.exactly_once.effects.agent, ['invariants', i, 'exactly_once', 'effects', 'agent']);
+      if (isObj(inv.exactly_once.effects)) {
+        agentRef(inv.exactly_once.effects.agent, ['invariants', i, 'exactly_once', 'effects', 'agent']);
+        checkJsonPath(inv.exactly_once.effects.list, ['invariants', i, 'exactly_once', 'effects', 'list'], out);
+      }
+      checkJsonPath(inv.exactly_once.key, ['invariants', i, 'exactly_once', 'key'], out);
       const join = inv.exactly_once.join;
       if (typeof join === 'string' && isObj(doc.load)) {
         const extracted = new Set<string>();
@@ -516,14 +522,7 @@ function checkLoadWorkflows(load: Obj, out: ValidationIssue[]): void {
           paths.push([p, sat('extract', n)]);
         }
       }
-      for (const [p, where] of paths) {
-        if (typeof p !== 'string' || p === '') continue;
-        try {
-          parsePath(p);
-        } catch (e) {
-          out.push({ path: where, message: `${(e as Error).message.replace(/^cannot read the path '.*?' at/, 'cannot read the path at')}, expected a path such as result.id or result.items[0].id` });
-        }
-      }
+      for (const [p, where] of paths) checkJsonPath(p, where, out);
       // Names extracted here are usable from the next step on.
       if (isObj(step.extract)) for (const n of Object.keys(step.extract)) if (EXTRACT_NAME.test(n) && !extracted.includes(n)) extracted.push(n);
     });

@@ -2,6 +2,7 @@
  * Malformed scenario files and the exact lines `agentcheck scenario validate` must print for
  * them (file `bad.yaml`). Lines 1–11 of {@link base} are a valid scenario; `extra` starts on line 12.
  */
+import { parseScenarioText, ScenarioValidationError } from '../../src/scenario/load.js';
 
 /** A valid two-agent scenario followed by `extra` (which starts on line 12). */
 export const base = (extra = ''): string => `name: t
@@ -16,6 +17,17 @@ phases:
   - name: p1
     duration: 1s
 ${extra}`;
+
+/** The `FILE:LINE:COL: …` lines validation prints for `yaml` as file `bad.yaml` (none when it is valid). */
+export function errorsOf(yaml: string): string[] {
+  try {
+    parseScenarioText(yaml, { file: 'bad.yaml', baseDir: '/tmp' });
+  } catch (err) {
+    if (err instanceof ScenarioValidationError) return err.issues.map((i) => i.text);
+    throw err;
+  }
+  return [];
+}
 
 /** One malformed file and what validation must say about it. */
 export interface MalformedCase {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { parseScenarioText, ScenarioValidationError } from '../../src/scenario/load.js';
-import { base, malformedCases } from './malformed-cases.js';
-
-function errorsOf(yaml: string): string[] {
-  try {
-    parseScenarioText(yaml, { file: 'bad.yaml', baseDir: '/tmp' });
-  } catch (err) {
-    if (err instanceof ScenarioValidationError) return err.issues.map((i) => i.text);
-    throw err;
-  }
-  return [];
-}
+import { base, errorsOf, malformedCases } from './malformed-cases.js';
 
 describe('malformed scenario files', () => {
   it('starts from a valid base (so each case fails for its own reason)', () => {
