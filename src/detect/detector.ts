@@ -6,6 +6,7 @@
  */
 import type { CheckResult } from '../report/model.js';
 import type { Hop, PhaseSpan } from './hops.js';
+import type { DirectCalls } from './sinkhole.js';
 
 /** One workflow as the load driver started it (the entry agent's inbound traffic). */
 export interface EntryWorkflow {
@@ -43,6 +44,8 @@ export interface DetectorInput {
     /** Set when sampling failed: nothing may be concluded from the (empty) observations. */
     failure?: string;
   };
+  /** Direct calls between agents, as the containers runtime's network sinkhole answered them. */
+  direct?: DirectCalls;
 }
 
 /** A detector plugin. */

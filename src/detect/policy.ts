@@ -8,12 +8,15 @@
  */
 import type { CheckResult } from '../report/model.js';
 import { suiteOf, type Detector } from './detector.js';
+import { directCallResults } from './sinkhole.js';
 
 /** The topology-conformance detector. */
 export function policyDetector(): Detector {
   const detector: Detector = {
     name: 'topology',
-    detect({ sockets }) {
+    detect({ sockets, direct, edges }) {
+      // The containers runtime: its network sinkhole saw the direct calls (src/detect/sinkhole.ts).
+      if (direct) return directCallResults(suiteOf(detector), direct, edges);
       if (!sockets) return [];
       // Empty observations from a sampler that failed would read as "only declared edges": a false pass.
       if (sockets.failure) return [{ suite: suiteOf(detector), name: 'socket view', status: 'skipped', message: `${sockets.failure}, so undeclared calls could not be looked for` }];

@@ -20,8 +20,10 @@ import { httpBaseUrl, probeHttp, sleep } from './wait.js';
 export interface ContainerAgentSpec {
   /** Agent name (reports, log file). */
   name: string;
-  /** DNS name on the run's network. */
+  /** DNS name on its network. */
   alias: string;
+  /** Every alias it has on `network`; default `[alias]`. */
+  aliases?: string[];
   /** Docker container name. */
   containerName: string;
   image: string;
@@ -37,8 +39,12 @@ export interface ContainerAgentSpec {
   /** Host folders copied into the container before it starts (for remote engines). */
   copies?: Array<{ source: string; target: string }>;
   labels: Record<string, string>;
-  /** The user-defined network to join. */
+  /** The user-defined network to join (the container is on no other network unless `moreNetworks` names it). */
   network: string;
+  /** Further networks joined before the container starts, each with the aliases it has there. */
+  moreNetworks?: Array<{ network: string; aliases: string[] }>;
+  /** Replaces the image's entrypoint. */
+  entrypoint?: string[];
 }
 
 /** Options of {@link startContainerAgent}. */
@@ -48,11 +54,12 @@ export interface ContainerAgentContext {
   logDir?: string;
   signal?: AbortSignal;
   /**
-   * Checks a TCP port from inside the network (`alias`, container port). Without one, a TCP
+   * Checks a TCP port from inside the network (the container's name, which resolves to it and
+   * nothing else, and its container port). Without one, a TCP
    * readiness check connects through the published port and waits to see the connection held,
    * because Docker's port proxy accepts connections even when nothing listens behind it.
    */
-  tcpProbe?: (alias: string, port: number) => Promise<boolean>;
+  tcpProbe?: (containerName: string, port: number) => Promise<boolean>;
 }
 
 /** A running agent container. Disposing it stops and removes the container. */
@@ -63,7 +70,7 @@ export interface ContainerAgent extends StartedAgent {
   /** The port inside the container. */
   readonly containerPort: number;
   readonly image: string;
-  /** `http://<alias>:<port>`: where other containers of the run reach it directly. */
+  /** `http://<container name>:<port>`: where the proxy container reaches it (the name resolves to it alone). */
   readonly networkUrl: string;
   /** Runs a command in the container (exit code and interleaved output). */
   exec(command: string[]): Promise<{ exitCode: number; output: string }>;
@@ -122,6 +129,22 @@ export async function startContainerAgent(spec: ContainerAgentSpec, ctx: Contain
       this.hostConfig.Init = true;
       return this;
     }
+    /**
+     * Joins `network` alone, with its aliases set at create. (Testcontainers' withNetworkAliases
+     * creates the container on Docker's default bridge and connects the network after: every
+     * container would share that bridge, where any of them reaches any other by address.)
+     */
+    withOnlyNetwork(network: string, aliases: string[]): this {
+      this.hostConfig.NetworkMode = network;
+      this.createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: aliases } } };
+      return this.withNetworkMode(network);
+    }
+    /** Engines before API 1.44 take one network at create: the others are connected before start. */
+    protected override async containerCreated(containerId: string): Promise<void> {
+      for (const n of spec.moreNetworks ?? []) {
+        await docker.getNetwork(n.network).connect({ Container: containerId, EndpointConfig: { Aliases: n.aliases } });
+      }
+    }
   }
   class NoWait extends tc.StartupCheckStrategy {
     override async checkStartupState(): Promise<'SUCCESS'> {
@@ -132,8 +155,7 @@ export async function startContainerAgent(spec: ContainerAgentSpec, ctx: Contain
     .withInit()
     .withName(spec.containerName)
     .withLabels(spec.labels)
-    .withNetworkMode(spec.network)
-    .withNetworkAliases(spec.alias)
+    .withOnlyNetwork(spec.network, spec.aliases ?? [spec.alias])
     .withEnvironment(spec.env)
     .withExposedPorts(spec.port)
     .withAutoRemove(false)
@@ -146,6 +168,7 @@ export async function startContainerAgent(spec: ContainerAgentSpec, ctx: Contain
       });
       stream.on('error', () => undefined);
     });
+  if (spec.entrypoint) builder = builder.withEntrypoint(spec.entrypoint);
   if (spec.command) builder = builder.withCommand(spec.command);
   if (spec.workdir) builder = builder.withWorkingDir(spec.workdir);
   if (spec.mounts?.length) builder = builder.withBindMounts(spec.mounts.map((m) => ({ source: m.source, target: m.target, mode: m.mode })));
@@ -210,7 +233,7 @@ export async function startContainerAgent(spec: ContainerAgentSpec, ctx: Contain
     alias: spec.alias,
     containerPort: spec.port,
     image: spec.image,
-    networkUrl: `http://${spec.alias}:${spec.port}`,
+    networkUrl: `http://${spec.containerName}:${spec.port}`,
     exec: async (command) => {
       const r = await started.exec(command);
       return { exitCode: r.exitCode, output: r.output };
@@ -235,7 +258,7 @@ export async function startContainerAgent(spec: ContainerAgentSpec, ctx: Contain
     const ready = readyPath
       ? await probeHttp(`${agent.url}${readyPath}`)
       : ctx.tcpProbe
-        ? await ctx.tcpProbe(spec.alias, spec.port)
+        ? await ctx.tcpProbe(spec.containerName, spec.port)
         : await probePublishedTcp(host, port);
     if (ready) return agent;
     if (Date.now() > deadline) {

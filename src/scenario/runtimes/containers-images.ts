@@ -27,6 +27,8 @@ export interface RunImageOptions {
   signal?: AbortSignal;
   /** One line per image step, for progress output. */
   onProgress?: (line: string) => void;
+  /** Also make agentcheck's proxy image ready for the network sinkhole, whatever the chaos backend. */
+  sinkhole?: boolean;
 }
 
 /** The images of a run. */
@@ -37,6 +39,8 @@ export interface RunImages {
   proxyIsAgentcheck: boolean;
   /** Image per agent. */
   agents: Map<string, { image: string; kind: 'image' | 'build' | 'team' }>;
+  /** agentcheck's proxy image, for the network sinkhole (when asked for). */
+  sinkhole?: string;
 }
 
 /** A Docker-safe lowercase name part: letters, digits and `-`. */
@@ -88,8 +92,10 @@ export async function prepareRunImages(engine: DockerEngine, scenario: Scenario,
 
   const needsTeam = scenario.agents.some((a) => !a.image && !a.build);
   const ownProxy = !toxiproxy && !scenario.chaos.image;
+  // The sinkhole runs from agentcheck's own proxy image: a custom or Toxiproxy image may not hold it.
+  const ownImage = ownProxy || options.sinkhole === true;
   const base = options.baseImage ?? process.env.AGENTCHECK_BASE_IMAGE ?? DEFAULT_BASE_TAG;
-  if (needsTeam || ownProxy) {
+  if (needsTeam || ownImage) {
     if (base === DEFAULT_BASE_TAG) {
       const r = await buildBaseImage(engine.docker, { engineArchitecture: engine.architecture, ...common });
       if (r.built) say(`built ${r.tag} (node ${r.nodeVersion})`);
@@ -105,9 +111,11 @@ export async function prepareRunImages(engine: DockerEngine, scenario: Scenario,
     proxy = scenario.chaos.image;
     await ensurePresent(engine, proxy, 'the proxy image');
   } else {
+    proxy = DEFAULT_PROXY_TAG;
+  }
+  if (ownImage) {
     const r = await buildProxyImage(engine.docker, { base, ...common });
     if (r.built) say(`built ${r.tag}`);
-    proxy = DEFAULT_PROXY_TAG;
   }
   if (needsTeam) {
     const r = await buildTeamImage(engine.docker, { base, ...common });
@@ -126,7 +134,7 @@ export async function prepareRunImages(engine: DockerEngine, scenario: Scenario,
       agents.set(agent.name, { image: DEFAULT_TEAM_TAG, kind: 'team' });
     }
   }
-  return { proxy, proxyIsAgentcheck: !toxiproxy, agents };
+  return { proxy, proxyIsAgentcheck: !toxiproxy, agents, ...(options.sinkhole ? { sinkhole: DEFAULT_PROXY_TAG } : {}) };
 }
 
 /** Builds an agent's `build` into a per-run image labelled with the run id. */

@@ -1,13 +1,15 @@
 /**
  * The containers runtime (`--runtime containers`): every agent and the chaos proxy run as
- * containers on one user-defined network per run, started through Testcontainers.
+ * containers, started through Testcontainers, each agent on a user-defined network of its own.
  *
- * The proxy container (agentcheck's proxy image, or a real Toxiproxy) publishes its API to the
- * host; one proxy per edge is created through that API, listening on `0.0.0.0:<port>` inside
- * the proxy container with the callee's network alias as upstream, and each caller gets
- * `<EDGE ENV>=http://agentcheck-proxy:<port>`. Only the API and each agent's port are
- * published, so the host drives load and faults while agent-to-agent traffic stays on the
- * network and always crosses the proxy.
+ * The proxy container (agentcheck's proxy image, or a real Toxiproxy) joins every agent's
+ * network and publishes its API to the host; one proxy per edge is created through that API,
+ * listening on `0.0.0.0:<port>` inside the proxy container with the callee's container name as
+ * upstream, and each caller gets `<EDGE ENV>=http://agentcheck-proxy:<port>`. Only the API and
+ * each agent's port are published, so the host drives load and faults while agent-to-agent
+ * traffic can only cross the proxy: no agent shares a network with another. A sinkhole
+ * container answers for the other agents' names on each agent's network and records direct
+ * calls for the topology detector (containers-sinkhole.ts).
  *
  * Cleanup does not use Testcontainers' reaper: every container, the network and per-run
  * images carry `agentcheck.run=<runId>` and the owner's `agentcheck.owner.*` labels, `stop()`
@@ -29,10 +31,13 @@ import type { Scenario, ScenarioAgent } from '../types.js';
 import { startContainerAgent, type ContainerAgent, type ContainerAgentSpec } from './containers-agent.js';
 import { AGENT_LABEL, forgetLiveRun, isEmpty, listRunResources, ownerLabels, rememberLiveRun, removeRunResources, RUN_LABEL } from './containers-cleanup.js';
 import { dnsName, prepareRunImages, type RunImages } from './containers-images.js';
+import { readDirectCalls, SINKHOLE_NAME, sinkholePlan, type IsolatedAgent } from './containers-sinkhole.js';
+import type { DirectCalls } from '../../detect/sinkhole.js';
+import { SINKHOLE_SCRIPT } from '../../images/sinkhole.js';
 
 export { checkDockerEngine } from '../../images/engine.js';
 
-/** The proxy container's name on the run's network. */
+/** The proxy container's name on every agent's network. */
 export const PROXY_ALIAS = 'agentcheck-proxy';
 /** The port an agent with `port: auto` listens on inside its container. */
 export const DEFAULT_CONTAINER_PORT = 8080;
@@ -73,8 +78,8 @@ export interface ContainerTeamOptions {
 /** A running container team; `agents` hold {@link ContainerAgent}s. */
 export interface ContainerTeam extends StartedTeam {
   readonly runId: string;
-  /** The run's network name. */
-  readonly network: string;
+  /** Each agent's network (the agent's only one; the proxy and the sinkhole join them all). */
+  readonly networks: ReadonlyMap<string, string>;
   /** The chaos backend: the proxy container's Toxiproxy API, published on the host. */
   readonly backend: ChaosBackend;
   /** Host-reachable base URL of each agent (`http://127.0.0.1:<published port>`). */
@@ -82,6 +87,11 @@ export interface ContainerTeam extends StartedTeam {
   readonly agents: Map<string, ContainerAgent>;
   /** The proxy container. */
   readonly proxy: ContainerAgent;
+  /**
+   * The direct calls between agents the network sinkhole answered so far (no sinkhole for a
+   * one-agent team or with `detectors: { topology: false }`). `toRunMs` maps epoch ms to the run's clock.
+   */
+  readonly directCalls?: (toRunMs: (epochMs: number) => number) => Promise<DirectCalls>;
 }
 
 function seedArg(seed: string | undefined): string[] {
@@ -100,7 +110,8 @@ function isInside(child: string, parent: string): boolean {
 
 /** Unique aliases: the agent's name made DNS-safe, numbered on collision. */
 function aliasesFor(agents: ScenarioAgent[]): Map<string, string> {
-  const used = new Set([PROXY_ALIAS]);
+  // `proxy` and `sinkhole` would give an agent the container name of the proxy or the sinkhole.
+  const used = new Set([PROXY_ALIAS, SINKHOLE_NAME, 'proxy', 'sinkhole']);
   const out = new Map<string, string>();
   for (const a of agents) {
     let alias = dnsName(a.name);
@@ -128,11 +139,11 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
   const clock = options.clock ?? (() => 0);
   const say = options.onProgress ?? (() => undefined);
   const labels = { [RUN_LABEL]: runId, ...ownerLabels() };
-  const networkName = `agentcheck-${runId}`;
   const agents = new Map<string, ContainerAgent>();
   const proxies = new Map<string, EdgeProxy>();
   const agentReports: AgentReport[] = [];
   let proxyContainer: ContainerAgent | undefined;
+  let sinkholeContainer: ContainerAgent | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
 
@@ -142,7 +153,7 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
       // Agents first (graceful: they may flush), then the proxy, then whatever the label finds.
       await Promise.allSettled([...agents.values()].map((a) => a.stop()));
       for (const report of agentReports) if (report.status === 'started') report.status = 'stopped';
-      await proxyContainer?.stop(1000);
+      await Promise.allSettled([proxyContainer?.stop(1000), sinkholeContainer?.stop(0)]);
       const { failed } = await removeRunResources(docker, runId);
       if (failed.length === 0) forgetLiveRun(runId);
       else process.stderr.write(`agentcheck: could not remove everything of run ${runId}: ${failed.join('; ')}\n`);
@@ -152,20 +163,34 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
 
   rememberLiveRun(docker, runId);
   try {
+    const withSinkhole = scenario.agents.length > 1 && scenario.detectors?.topology !== false;
     const images: RunImages = await prepareRunImages(engine, scenario, {
       runId,
+      sinkhole: withSinkhole,
       ...(options.baseImage ? { baseImage: options.baseImage } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: say,
     });
     if (options.signal?.aborted) throw new AgentcheckError('environment', 'start of the container team was interrupted');
 
-    try {
-      await docker.createNetwork({ Name: networkName, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
-    } catch (err) {
-      throw new AgentcheckError('environment', `cannot create the Docker network ${networkName}: ${dockerMessage(err)}`,
-        'a leftover of an earlier run with the same id? `agentcheck images prune` removes leftovers');
-    }
+    const aliases = aliasesFor(scenario.agents);
+    const ports = new Map(scenario.agents.map((a) => [a.name, a.port === 'auto' ? DEFAULT_CONTAINER_PORT : a.port]));
+    const containerName = (agent: string) => `agentcheck-${runId}-${aliases.get(agent)}`;
+    const isolated: IsolatedAgent[] = scenario.agents.map((a) => ({ name: a.name, alias: aliases.get(a.name)!, port: ports.get(a.name)!, network: containerName(a.name) }));
+    const networks = new Map(isolated.map((a) => [a.name, a.network]));
+    // Created together: the engine takes a while per network, and a run has one per agent.
+    const created = await Promise.allSettled(isolated.map(async ({ network }) => {
+      try {
+        await docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+      } catch (err) {
+        throw new AgentcheckError('environment', `cannot create the Docker network ${network}: ${dockerMessage(err)}`,
+          'a leftover of an earlier run with the same id? `agentcheck images prune` removes leftovers');
+      }
+    }));
+    const notCreated = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (notCreated) throw notCreated.reason;
+    // The proxy and the sinkhole start on the first agent's network and join the others before they start.
+    const [firstNetwork, ...otherNetworks] = isolated.map((a) => a.network);
 
     // The first failure stops every other wait: the run cannot start, so fail fast with its cause.
     const failFast = new AbortController();
@@ -181,13 +206,11 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
       signal: options.signal ? AbortSignal.any([options.signal, failFast.signal]) : failFast.signal,
     };
     const ownProxy = images.proxyIsAgentcheck;
-    const aliases = aliasesFor(scenario.agents);
-    const ports = new Map(scenario.agents.map((a) => [a.name, a.port === 'auto' ? DEFAULT_CONTAINER_PORT : a.port]));
     // Listen addresses are fixed in advance, so callers' environments do not wait for the proxy.
     const edgePlan = scenario.edges.map((edge, index) => {
       const listenPort = FIRST_EDGE_PORT + index;
       proxies.set(edge.id, { edge, proxyName: edgeProxyName(edge), listen: `${PROXY_ALIAS}:${listenPort}` });
-      return { name: edgeProxyName(edge), listen: `0.0.0.0:${listenPort}`, upstream: `${aliases.get(edge.to)}:${ports.get(edge.to)}`, enabled: true, protocol: edge.protocol, id: edge.id };
+      return { name: edgeProxyName(edge), listen: `0.0.0.0:${listenPort}`, upstream: `${containerName(edge.to)}:${ports.get(edge.to)}`, enabled: true, protocol: edge.protocol, id: edge.id };
     });
 
     const proxyReady = (async () => {
@@ -202,7 +225,8 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
           port: PROXY_API_PORT,
           readiness: { kind: 'http', path: '/version', timeoutMs: 20_000 },
           labels: { ...labels, [AGENT_LABEL]: PROXY_ALIAS },
-          network: networkName,
+          network: firstNetwork!,
+          moreNetworks: otherNetworks.map((network) => ({ network, aliases: [PROXY_ALIAS] })),
         },
         agentCtx,
       );
@@ -220,6 +244,33 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
     // Settled here too, so a failure is reported once, by the allSettled below.
     proxyReady.catch(() => undefined);
 
+    const plan = withSinkhole ? sinkholePlan(isolated) : undefined;
+    const sinkholeReady = (async () => {
+      if (!plan || !images.sinkhole) return undefined;
+      const [first, ...others] = plan.networks;
+      sinkholeContainer = await startContainerAgent(
+        {
+          name: SINKHOLE_NAME,
+          alias: SINKHOLE_NAME,
+          aliases: first!.aliases,
+          containerName: `agentcheck-${runId}-sinkhole`,
+          image: images.sinkhole,
+          entrypoint: ['node', SINKHOLE_SCRIPT],
+          command: ['--ports', plan.ports.join(','), '--api', String(plan.apiPort)],
+          env: {},
+          port: plan.apiPort,
+          readiness: { kind: 'http', path: '/healthz', timeoutMs: 20_000 },
+          labels: { ...labels, [AGENT_LABEL]: SINKHOLE_NAME },
+          network: first!.network,
+          moreNetworks: others,
+        },
+        agentCtx,
+      );
+      say(`network sinkhole ready at ${sinkholeContainer.url}`);
+      return sinkholeContainer;
+    })().catch(failed);
+    sinkholeReady.catch(() => undefined);
+
     // A TCP readiness check must run inside the network: Docker's port proxy accepts
     // connections on a published port even when nothing listens behind it.
     const tcpProbe = ownProxy
@@ -236,7 +287,8 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
     const crashed = new Promise<AgentCrash>((resolve) => crashes.push(resolve));
     const remoteEngine = Boolean(process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://'));
     const scenarioFiles = options.scenarioFiles ?? (remoteEngine ? 'copy' : 'bind');
-    if (options.proxyFirst) await proxyReady.catch(() => undefined);
+    // Agents that call peers while booting must find the proxy (and the sinkhole, for a direct call) in place.
+    if (options.proxyFirst) await Promise.allSettled([proxyReady, sinkholeReady]);
 
     const results = await Promise.allSettled(
       scenario.agents.map(async (spec) => {
@@ -256,7 +308,7 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
           port: ports.get(spec.name)!,
           readiness: spec.readiness,
           labels: { ...labels, [AGENT_LABEL]: spec.name },
-          network: networkName,
+          network: networks.get(spec.name)!,
         };
         if (image.kind === 'team') {
           // The command runs where the process runtime would run it: the agent's cwd, seen
@@ -286,10 +338,20 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
         }
       }),
     );
-    await Promise.allSettled([proxyReady]);
+    await Promise.allSettled([proxyReady, sinkholeReady]);
     if (firstFailure !== undefined || results.some((r) => r.status === 'rejected')) throw firstFailure;
     if (options.signal?.aborted) throw new AgentcheckError('environment', 'start of the container team was interrupted');
     const { container: proxy, client } = await proxyReady;
+    const sinkhole = await sinkholeReady;
+    // Each agent's address on its own network: the sinkhole sees a direct call coming from it.
+    const addresses = new Map<string, string>();
+    if (sinkhole) {
+      await Promise.all([...agents].map(async ([name, a]) => {
+        const info = await docker.getContainer(a.containerId).inspect();
+        const ip = info.NetworkSettings?.Networks?.[networks.get(name)!]?.IPAddress;
+        if (ip) addresses.set(ip, name);
+      }));
+    }
     const closeBackend = async () => {
       await proxy.stop(1000);
     };
@@ -297,12 +359,13 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
 
     const team: ContainerTeam = {
       runId,
-      network: networkName,
+      networks,
       backend,
       agentUrls: new Map([...agents].map(([name, a]) => [name, a.url])),
       agents,
       proxies,
       proxy,
+      ...(sinkhole ? { directCalls: (toRunMs: (epochMs: number) => number) => readDirectCalls(sinkhole.url, { addresses, agents: isolated, toRunMs }) } : {}),
       agentReports,
       crashed,
       stop,
