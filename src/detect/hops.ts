@@ -5,6 +5,7 @@
  * deliveries (`copyOf`) are kept but flagged, since they are not the caller's doing.
  */
 import type { EdgeRecord } from '../chaos/http/records.js';
+import { parseTraceparent as parseTraceContext } from '../trace/traceparent.js';
 
 /** One request through an edge. */
 export interface Hop {
@@ -43,13 +44,13 @@ export interface PhaseSpan {
   startMs: number;
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}/;
-
-/** The trace id and parent span id of a `traceparent` value (W3C; the all-zero ids are invalid). */
+/**
+ * The trace id and parent span id of a `traceparent` value, nulls when it has none or an invalid
+ * one (the W3C rules of src/trace/traceparent.ts: a malformed header is no trace context at all).
+ */
 export function parseTraceparent(value: string | null | undefined): { traceId: string | null; spanId: string | null } {
-  const m = value ? TRACEPARENT.exec(value.trim().toLowerCase()) : null;
-  if (!m || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return { traceId: null, spanId: null };
-  return { traceId: m[1]!, spanId: m[2]! };
+  const tc = parseTraceContext(value);
+  return tc ? { traceId: tc.traceId, spanId: tc.parentId } : { traceId: null, spanId: null };
 }
 
 /** `Retry-After` as milliseconds from `answeredAtMs` (epoch ms): delta-seconds or an HTTP date (RFC 9110). */

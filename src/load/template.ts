@@ -146,9 +146,5 @@ export function randomTraceparent(rng: Rng): string {
   return `00-${trace}-${span}-01`;
 }
 
-/** The trace id of a traceparent header (null when it is not one). */
-export function traceIdOf(traceparent: string | undefined): string | null {
-  if (!traceparent) return null;
-  const m = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/i.exec(traceparent.trim());
-  return m ? m[1]!.toLowerCase() : null;
-}
+/** The trace id of a traceparent header (null when it is not a valid one); parsed by src/trace/traceparent.ts. */
+export { traceIdOf } from '../trace/traceparent.js';

@@ -20,6 +20,7 @@
  * them per connection or per process, so the same call gets a different id in the next run.
  */
 import { headerValue, type HeaderList } from './parser.js';
+import { traceIdOf } from '../../trace/traceparent.js';
 
 /** The parts of a request identity, as the journal shows them. */
 export interface RequestIdentity {
@@ -30,16 +31,8 @@ export interface RequestIdentity {
   idempotencyKey: string | null;
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/i;
-
-/** The trace id of a `traceparent` value (lowercase), null when it is not a valid one. */
-export function traceIdOf(traceparent: string | undefined | null): string | null {
-  if (!traceparent) return null;
-  const m = TRACEPARENT.exec(traceparent.trim());
-  if (!m) return null;
-  const id = m[1]!.toLowerCase();
-  return /^0+$/.test(id) ? null : id;
-}
+/** The trace id of a `traceparent` value, null when it is not a valid one (W3C rules: src/trace/traceparent.ts). */
+export { traceIdOf };
 
 /** The key attempts are counted by (identity without the JSON-RPC methods, known at the head); null without an identity. */
 export function attemptKey(method: string, path: string, headers: HeaderList): string | null {
