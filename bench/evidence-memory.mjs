@@ -71,7 +71,9 @@ async function parent() {
   const row = (r) =>
     `${r.side.padEnd(7)} rss ${(r.rssFirst / MB).toFixed(1).padStart(7)} MB -> ${(r.rssEnd / MB).toFixed(1).padStart(7)} MB  growth ${(r.growth / MB).toFixed(1).padStart(7)} MB` +
     `  heap ${(r.heapFirst / MB).toFixed(1)} -> ${(r.heapEnd / MB).toFixed(1)} MB  ${r.workflows} workflows (${(r.workflows / (r.elapsedMs / 1000)).toFixed(0)}/s), ${r.hops} hops` +
-    (r.fileBytes !== undefined ? `, evidence.sqlite ${(r.fileBytes / MB).toFixed(1)} MB, lost ${r.lost}, process cpu ${(r.cpuMs / 1000).toFixed(1)} s` : '');
+    (r.fileBytes !== undefined ? `, evidence.sqlite ${(r.fileBytes / MB).toFixed(1)} MB, lost ${r.lost}, process cpu ${(r.cpuMs / 1000).toFixed(1)} s` : '') +
+    (r.maxRss !== undefined ? `, peak rss ${(r.maxRss / MB).toFixed(1)} MB` : '') +
+    (r.generator ? `; driver: ${r.generator.achievedRate}/s achieved, ${((r.generator.lateFraction ?? 0) * 100).toFixed(2)} % late, ${r.generator.dropped ?? 0} dropped, ${r.generator.validity?.valid === false ? `INVALID (${r.generator.validity.reasons.join('; ')})` : 'kept up'}` : '');
   console.log(row(store));
   console.log(row(memory));
   const ratio = memory.growth / Math.max(store.growth, 1 * MB);
@@ -265,7 +267,16 @@ http.createServer((req, res) => {
   const end = last ?? sample();
   first ??= end;
   process.stdout.write(
-    JSON.stringify({ side: which, rssFirst: first.rss, rssEnd: end.rss, growth: end.rss - first.rss, heapFirst: first.heap, heapEnd: end.heap, elapsedMs, workflows: phase?.requests ?? 0, hops: outcome.report.edges.reduce((n, e) => n + e.requests, 0), verdict: outcome.report.verdict, reasons: outcome.report.reasons.slice(0, 3) }) + '\n',
+    JSON.stringify({
+      side: which, rssFirst: first.rss, rssEnd: end.rss, growth: end.rss - first.rss, heapFirst: first.heap, heapEnd: end.heap, elapsedMs, workflows: phase?.requests ?? 0,
+      hops: outcome.report.edges.reduce((n, e) => n + e.requests, 0), verdict: outcome.report.verdict, reasons: outcome.report.reasons.slice(0, 3),
+      // Peak RSS of the whole process (the end-of-run checks included), and whether the driver kept up.
+      maxRss: process.resourceUsage().maxRSS * 1024, generator: pick(outcome.report.load, ['achievedRate', 'lateFraction', 'p99LatenessMs', 'dropped', 'cpuPercent', 'validity']),
+    }) + '\n',
   );
   rmSync(dir, { recursive: true, force: true });
+}
+
+function pick(o, keys) {
+  return o ? Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]])) : undefined;
 }

@@ -117,21 +117,37 @@ for (let i = 0; i < b.count; i++) {
     }
   }
 }
-const biggest = [];
-for (let i = 0; i < b.count; i++) {
-  if (b.kind[i] !== 'array') continue;
-  biggest.push([i, first[i + 1] - first[i]]);
-}
-biggest.sort((p, q) => q[1] - p[1]);
-console.log('\nlargest arrays in the second snapshot, with a retainer chain:');
-for (const [i, n] of biggest.slice(0, opt('biggest', 6))) {
+const chainOf = (i, depth = 8) => {
   const chain = [];
-  for (let at = i, depth = 0; depth < 8 && retainer[at] !== -1; depth++) {
+  for (let at = i, d = 0; d < depth && retainer[at] !== -1; d++) {
     const e = retainerEdge[at];
     const et = b.edgeTypes[b.edges[e * b.ef + b.eType]];
     const label = et === 'element' || et === 'hidden' ? `[${b.edges[e * b.ef + b.eName]}]` : b.strings[b.edges[e * b.ef + b.eName]];
     at = retainer[at];
     chain.push(`${b.kind[at]}.${label}`);
   }
-  console.log(`  ${String(n).padStart(8)} elements  <- ${chain.join(' <- ')}`);
+  return chain.join(' <- ');
+};
+const biggest = [];
+for (let i = 0; i < b.count; i++) {
+  if (b.kind[i] !== 'array') continue;
+  biggest.push([i, first[i + 1] - first[i], b.nodes[i * b.nf + b.nSize]]);
+}
+for (const [by, col] of [['elements', 1], ['self size (bytes)', 2]]) {
+  biggest.sort((p, q) => q[col] - p[col]);
+  console.log(`\nlargest arrays in the second snapshot by ${by}, with a retainer chain:`);
+  for (const row of biggest.slice(0, opt('biggest', 6))) console.log(`  ${String(row[col]).padStart(9)}  <- ${chainOf(row[0])}`);
+}
+
+// Ropes and other self-similar chains: nodes of a growing kind whose retainer is of another kind,
+// grouped by retainer chain (who holds the head of each chain).
+for (const k of ['concatenated string', 'sliced string', 'string']) {
+  const heads = new Map();
+  for (let i = 0; i < b.count; i++) {
+    if (b.kind[i] !== k || retainer[i] === -1 || b.kind[retainer[i]] === k) continue;
+    const c = chainOf(i, 5);
+    heads.set(c, (heads.get(c) ?? 0) + 1);
+  }
+  console.log(`\n${k}: who holds them (first retainer of another kind, top 8 chains):`);
+  for (const [c, n] of [...heads].sort((p, q) => q[1] - p[1]).slice(0, 8)) console.log(`  ${String(n).padStart(8)}  <- ${c}`);
 }
