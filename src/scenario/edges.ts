@@ -27,6 +27,14 @@ export interface CollectedEdges {
   /** Raw records by edge id, for tail attribution. */
   records: Map<string, EdgeRecord[]>;
   journal: JournalEntry[];
+  /** Which evidence each edge's proxy keeps: per-request records (agentcheck's http proxies) and a decision journal (not tcp edges, not a real Toxiproxy). */
+  kept: Map<string, EdgeEvidenceKept>;
+}
+
+/** The evidence an edge's proxy keeps, so "none seen" can be told from "not kept". */
+export interface EdgeEvidenceKept {
+  records: boolean;
+  journal: boolean;
 }
 
 async function fetchNdjson(url: string): Promise<string | undefined> {
@@ -49,6 +57,7 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
   const series: Record<string, RecordedSeries> = {};
   const records = new Map<string, EdgeRecord[]>();
   const journal: JournalEntry[] = [];
+  const kept = new Map<string, EdgeEvidenceKept>();
   let duplicatesDelivered: number | undefined = backend.embedded ? 0 : undefined;
   const clock: LoadClock | undefined = load ? { startEpochMs: Date.parse(load.startedAt), schedule: load.schedule, durationMs: load.durationMs } : undefined;
 
@@ -67,6 +76,7 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
     const entries = fromDrain ? (drained.get(edgeId) ?? []) : jourText ? parseJournal(jourText) : [];
     records.set(edgeId, recs);
     journal.push(...entries);
+    kept.set(edgeId, { records: recText !== undefined, journal: fromDrain || jourText !== undefined });
 
     // A nats edge has no HTTP records: its hop figures are unknown, as on a tcp edge; its
     // figures are per subject.
@@ -84,7 +94,7 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
     Object.assign(series, built.series);
     if (duplicatesDelivered !== undefined) duplicatesDelivered += built.duplicatesDelivered + (subjects ? redeliveriesOf(subjects) : 0);
   }
-  return { reports, series, records, journal, ...(duplicatesDelivered !== undefined ? { duplicatesDelivered } : {}) };
+  return { reports, series, records, journal, kept, ...(duplicatesDelivered !== undefined ? { duplicatesDelivered } : {}) };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { EdgeRecord } from '../../chaos/http/records.js';
 import type { JournalEntry } from '../../chaos/journal.js';
 import type { RecordedSeries } from '../../load/recorder.js';
 import type { EdgeReport } from '../../report/model.js';
-import { collectEdges } from '../edges.js';
+import { collectEdges, type EdgeEvidenceKept } from '../edges.js';
 import type { EvidenceStore } from '../../evidence/store.js';
 import type { JournalDrain } from '../journal-file.js';
 import type { Driven } from './drive.js';
@@ -22,6 +22,8 @@ export interface Collected {
   records: Map<string, EdgeRecord[]>;
   /** Every message-level fault decision the proxies journaled (fired or not). */
   journal: JournalEntry[];
+  /** Which evidence each edge's proxy keeps (records, journal), by edge id. */
+  kept: Map<string, EdgeEvidenceKept>;
   /** Duplicate deliveries our own toxics made; undefined when the backend cannot tell. */
   duplicatesDelivered?: number;
   /** Journal entries the proxies evicted before the run's drain read them (0 unless it fell far behind). */
@@ -42,6 +44,7 @@ export async function collectStage(started: Started, driven: Driven, drain?: Jou
     series: { ...(driven.load?.seriesByName ?? {}), ...edges.series, ...(fromStore?.series ?? {}) },
     records,
     journal: edges.journal,
+    kept: edges.kept,
     ...(edges.duplicatesDelivered !== undefined ? { duplicatesDelivered: edges.duplicatesDelivered } : {}),
     ...(drain && drain.lost > 0 ? { journalLost: drain.lost } : {}),
   };

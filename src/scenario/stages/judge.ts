@@ -14,6 +14,7 @@ import type { RunContext } from './context.js';
 import type { Driven } from './drive.js';
 import type { RunEvidence } from './evidence.js';
 import { detectorChecker } from './detectors.js';
+import { faultCoverageChecker } from './fault-coverage.js';
 import { invariantContext } from './invariant-context.js';
 
 /** Everything a checker may read. */
@@ -109,7 +110,7 @@ export const invariantChecker: Checker = {
 
 /** The checkers of a scenario run, in report order. */
 export function defaultCheckers(): Checker[] {
-  return [budgetChecker, tailChecker, invariantChecker, detectorChecker()];
+  return [budgetChecker, tailChecker, invariantChecker, faultCoverageChecker, detectorChecker()];
 }
 
 /** Runs every checker and merges their outputs. */
