@@ -6,6 +6,14 @@
 //
 // --mode no-dedup (broken on purpose): books every delivery, so a redelivery or a duplicated
 // delivery books the order twice.
+//
+// After each handled delivery it announces `order.booked` ({ orderId, streamSeq, delivery }, a core
+// publish: what a workflow can await as its completion). A copy of an order it already booked is
+// announced again (the answer to a repeated request is the same).
+//
+// --mode skip-redelivered (broken on purpose): treats every JetStream redelivery as a copy it
+// already handled and acks it without booking or announcing. When the first delivery never
+// reached it (a delivery lost on the way), the order is never booked nor announced.
 import { ackInfo, connectNats } from './lib/nats.mjs';
 import { ensureOrdersStream, natsUrlFromEnv, ORDERS_STREAM } from './lib/orders-stream.mjs';
 import { startAgent } from './lib/server.mjs';
@@ -13,7 +21,7 @@ import { argValue, envInt, usageError } from './lib/config.mjs';
 
 const NAME = 'ledger-consumer';
 const mode = argValue('--mode') ?? 'dedup';
-if (mode !== 'dedup' && mode !== 'no-dedup') usageError(NAME, `--mode must be dedup or no-dedup, got "${mode}"`);
+if (mode !== 'dedup' && mode !== 'no-dedup' && mode !== 'skip-redelivered') usageError(NAME, `--mode must be dedup, no-dedup or skip-redelivered, got "${mode}"`);
 const ackWaitMs = envInt(NAME, 'ACK_WAIT_MS', 500, 1);
 const CONSUMER = 'ledger';
 const DELIVER = 'ledger.deliver';
@@ -23,6 +31,8 @@ const booked = new Map();
 const effects = [];
 let deliveries = 0;
 let duplicatesSkipped = 0;
+let redeliveriesSkipped = 0;
+const BOOKED = 'order.booked';
 
 const nc = await connectNats(natsUrlFromEnv(NAME), { name: NAME });
 await ensureOrdersStream(nc);
@@ -36,17 +46,24 @@ nc.subscribe(DELIVER, (m) => {
   }
   const js = ackInfo(m.reply);
   if (event && typeof event.orderId === 'string') {
-    if (mode === 'dedup' && booked.has(event.orderId)) duplicatesSkipped++;
-    else {
+    if (mode === 'skip-redelivered' && (js?.delivered ?? 1) > 1) redeliveriesSkipped++;
+    else if (mode !== 'no-dedup' && booked.has(event.orderId)) {
+      duplicatesSkipped++;
+      announce(booked.get(event.orderId));
+    } else {
       const booking = { orderId: event.orderId, streamSeq: js?.streamSeq ?? null, delivery: js?.delivered ?? null, bookedAt: new Date().toISOString() };
       booked.set(event.orderId, booking);
       effects.push(booking);
+      announce(booking);
     }
   }
   // A malformed event is acked too: redelivering it would not make it readable.
   if (m.reply) nc.publish(m.reply, '+ACK');
 });
 await nc.flush();
+function announce(booking) {
+  nc.publish(BOOKED, JSON.stringify({ orderId: booking.orderId, streamSeq: booking.streamSeq, delivery: booking.delivery }));
+}
 try {
   await nc.jsApi(`CONSUMER.DURABLE.CREATE.${ORDERS_STREAM}.${CONSUMER}`, {
     stream_name: ORDERS_STREAM,
@@ -62,6 +79,6 @@ nc.closed.then(() => {
 
 await startAgent({
   name: NAME,
-  routes: [{ method: 'GET', path: '/effects', handler: (ctx) => ctx.send(200, { effects, deliveries, duplicatesSkipped, mode }) }],
+  routes: [{ method: 'GET', path: '/effects', handler: (ctx) => ctx.send(200, { effects, deliveries, duplicatesSkipped, redeliveriesSkipped, mode }) }],
   onClose: () => void nc.close(),
 });

@@ -410,14 +410,15 @@ abstract class BaseDriver implements LoadDriver {
     return this.started ? performance.now() - this.t0 : 0;
   }
 
-  /** Every distinct origin the workflows send to. */
+  /** Every distinct http(s) origin the workflows send to (event steps' brokers are prepared instead). */
   protected origins(): string[] {
-    return [...new Set(this.workflows.flatMap((w) => w.steps.map((s) => s.url.href)).map((h) => new URL(h).origin))];
+    return Transports.httpOrigins(this.workflows);
   }
 
   protected async preflight(): Promise<void> {
-    if (this.options.skipPreflight) return;
-    for (const o of this.origins()) await checkReachable(o, Math.min(this.timeoutMs, 3000));
+    if (!this.options.skipPreflight) for (const o of this.origins()) await checkReachable(o, Math.min(this.timeoutMs, 3000));
+    // Event steps: connected and subscribed before the first workflow, so no early event is missed.
+    await this.transports.prepareEvents(this.workflows, () => this.elapsedMs(), this.workflowTimeoutMs);
   }
 
   private recorders(): LatencyRecorder[] {

@@ -16,6 +16,7 @@ import { AgentcheckError, type AgentcheckErrorCode } from '../errors.js';
 import { trackProcessGroup, untrackProcessGroup } from '../reaper/watchdog.js';
 import { checkReachable, createLoadDriver, type HistoryEvent, type LoadDriver, type LoadDriverOptions, type LoadResult, type PhaseOptions } from './driver.js';
 import { mergeLoadResults } from './merge.js';
+import { Transports } from '../workflow/transport.js';
 
 /** The driver options a generator process gets (no functions: they cross the IPC channel). */
 export type GeneratorOptions = Omit<LoadDriverOptions, 'history' | 'rng' | 'isError' | 'segment' | 'skipPreflight'>;
@@ -146,7 +147,7 @@ class MultiGeneratorDriver implements LoadDriver {
   async start(): Promise<void> {
     if (this.started) return;
     if (!this.options.skipPreflight) {
-      const origins = new Set((this.options.workflows ?? []).flatMap((w) => w.steps.map((s) => new URL(s.url).origin)));
+      const origins = new Set(Transports.httpOrigins(this.options.workflows ?? []));
       if (this.options.target) origins.add(new URL(this.options.target.url).origin);
       for (const o of origins) await checkReachable(o, Math.min(this.options.timeoutMs ?? 5000, 3000));
     }

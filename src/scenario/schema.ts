@@ -294,8 +294,33 @@ const defs: Record<string, SchemaNode> = {
     },
     ['method', 'path'],
   ),
+  publish: obj(
+    'Publish one message to the broker (a JetStream publish, judged by its PubAck, when a stream binds the subject; a core publish otherwise). Subject, header values and body strings may hold placeholders.',
+    {
+      subject: str('The subject, e.g. order.placed (dot-separated tokens, no wildcards; placeholders allowed).', { minLength: 1 }),
+      headers: ref('stringMap', 'Message headers, e.g. { Nats-Msg-Id: "${uuid}" }.'),
+      body: { description: 'Message data: sent as JSON unless it is a string; placeholders inside JSON strings are JSON-escaped.' },
+    },
+    ['subject'],
+  ),
+  await_event: obj(
+    'Wait for the event that completes this workflow: the first message on subject whose JSON has match.equals at match.path. The subscription is opened before the run, so an event that arrives before the wait starts is not missed.',
+    {
+      subject: str('The subject subscribed to (* and > wildcards allowed, no placeholders), e.g. order.booked.', { minLength: 1 }),
+      match: obj(
+        'Which event is this workflow\'s.',
+        {
+          path: str('Where to look in the event\'s JSON, e.g. orderId.', { minLength: 1 }),
+          equals: str('The value it must have (a template), e.g. "${uuid}".'),
+        },
+        ['path', 'equals'],
+      ),
+      timeout: ref('duration', "Give up (a timeout outcome) this long after the step started. Default: the workflow's timeout."),
+    },
+    ['subject', 'match'],
+  ),
   step: obj(
-    'One step of a workflow: a request, values to extract from its answer, and an optional poll condition (until). ' +
+    'One step of a workflow: a request (path), values to extract from its answer, and an optional poll condition (until); or an event step (publish, await_event) on a NATS broker. ' +
       'Path, header values and body strings may hold placeholders: ' +
       TEMPLATE_PLACEHOLDERS.map((p) => '${' + p + '}').join(', ') +
       ', and every name an earlier step extracts (${taskId}).',
@@ -323,8 +348,10 @@ const defs: Record<string, SchemaNode> = {
       ),
       interval: ref('duration', 'Poll: wait between resends. Default "100ms".'),
       timeout: ref('duration', "Poll: give up (a timeout outcome) this long after the step started. Default: the workflow's timeout."),
+      publish: ref('publish'),
+      await_event: ref('await_event'),
+      via: ref('name', 'Event steps: the agent that is the broker (the driver connects to its port directly, not through an edge). Default: load.nats, else the load target when it is a broker, else the one agent that nats edges lead to.'),
     },
-    ['path'],
   ),
   workflow: obj(
     'A named workflow: its steps run in order for each arrival that picks it.',
@@ -369,6 +396,7 @@ const defs: Record<string, SchemaNode> = {
       follow: ref('follow'),
       workflows: list('Workflows in a weighted mix: each arrival picks one (seeded) and runs its steps. Give workflows, requests, or both.', ref('workflow'), 1),
       requests: list('Request templates (the short form): each is a workflow of one step, weight 1.', ref('request'), 1),
+      nats: str('Event steps: a broker that runs elsewhere, nats://host:port (a step\'s via wins).', { pattern: '^nats://[^/\\s]+:[0-9]+/?$', 'x-expected': 'a URL such as nats://127.0.0.1:4222' }),
     },
     ['target'],
   ),

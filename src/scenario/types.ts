@@ -152,13 +152,39 @@ export interface RequestInput {
   body?: unknown;
 }
 
-/** One step of a workflow; strings may hold placeholders, including names earlier steps extract. */
+/** A step that publishes a message to a NATS broker; strings may hold placeholders. */
+export interface PublishInput {
+  subject: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON unless a string. */
+  body?: unknown;
+}
+
+/** A step that waits for the NATS event that matches its workflow. */
+export interface AwaitEventInput {
+  /** Subscribed before the run (wildcards allowed, no placeholders). */
+  subject: string;
+  /** The event whose JSON holds `equals` (a template, e.g. `${uuid}`) at `path` completes the step. */
+  match: { path: string; equals: string };
+  /** Longest wait from the step's start. Default: the workflow timeout. */
+  timeout?: DurationInput;
+}
+
+/**
+ * One step of a workflow; strings may hold placeholders, including names earlier steps extract.
+ * An HTTP request (`path`), or an event step (`publish` / `await_event`) on a NATS broker.
+ */
 export interface StepInput {
   /** Unique in its workflow. Default `step<N>`. */
   name?: string;
   /** Default GET, or POST with a body. */
   method?: HttpMethod;
-  path: string;
+  /** An HTTP step's request path (an HTTP step has a path, an event step has none). */
+  path?: string;
+  publish?: PublishInput;
+  await_event?: AwaitEventInput;
+  /** Event steps: the agent whose port is the broker (default: load.nats, else the scenario's one broker). */
+  via?: string;
   headers?: Record<string, string>;
   /** Sent as JSON unless a string. */
   body?: unknown;
@@ -222,6 +248,8 @@ export interface LoadInput {
   workflows?: WorkflowInput[];
   /** The short form: each request is a one-step workflow of weight 1. Give workflows, requests, or both. */
   requests?: RequestInput[];
+  /** Event steps: a broker that runs elsewhere, `nats://host:port` (a step's `via` wins). */
+  nats?: string;
 }
 
 /** An SLO budget expression, or one with a name and a phase scope. */
@@ -366,7 +394,14 @@ export interface ScenarioRequest {
 export interface ScenarioStep {
   name: string;
   method: HttpMethod;
+  /** An HTTP step's path; `''` for an event step. */
   path: string;
+  /** An event step: publish this message. */
+  publish?: { subject: string; headers: Record<string, string>; body?: unknown };
+  /** An event step: wait for this event (the wait's timeout is `timeoutMs`). */
+  awaitEvent?: { subject: string; match: { path: string; equals: string } };
+  /** An event step's broker agent as written (`via`). */
+  via?: string;
   headers: Record<string, string>;
   body?: unknown;
   extract: Record<string, string>;
@@ -404,6 +439,8 @@ export interface ScenarioLoad {
   follow: { a2a: false | { pollIntervalMs: number; maxIntervalMs: number; inputRequired: 'error' | 'ok'; authRequired: 'error' | 'ok' } };
   /** Every workflow driven: `workflows` as written, then one per request of the short form. */
   workflows: ScenarioWorkflow[];
+  /** `load.nats`: the broker of event steps without `via`, when it runs elsewhere. */
+  nats?: string;
 }
 
 /** A loaded SLO budget; `budget` is the expression as written (parsed by src/load). */

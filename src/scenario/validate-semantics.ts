@@ -5,12 +5,12 @@
  * schema found problems, so every check guards the shape it reads: one pass reports everything.
  */
 import { splitCommandLine } from './command-line.js';
+import { checkEventSteps } from './validate-event-steps.js';
 import { tryParseDuration } from './duration.js';
 import { MESSAGE_TOXIC_TYPES, TCP_TOXIC_TYPES, TEMPLATE_PLACEHOLDERS } from './schema.js';
 import { RESERVED_EDGE_ENV, RUNTIME_ENV } from './reserved-env.js';
 import { attributeRangeProblem } from './validate-attribute-ranges.js';
 import { describeValue, didYouMean, type FieldPath, type ValidationIssue } from './validate-issue.js';
-import { checkEventSteps } from './validate-event-steps.js';
 import { checkJsonPath } from './validate-paths.js';
 
 /** Which toxic types exist and which of them are message-level (need an http edge). */

@@ -3,7 +3,9 @@
  * step renders its request (the workflow's variables plus what earlier steps extracted), sends it,
  * and judges the answer with the protocol classifiers; a poll step (`until`) resends itself until
  * the value at its path is one of the wanted ones; an A2A task in a non-terminal state is followed
- * by polling `tasks/get`/`GetTask` with backoff, or read to `final: true` when it streams.
+ * by polling `tasks/get`/`GetTask` with backoff, or read to `final: true` when it streams. An
+ * event step publishes to a NATS broker (the PubAck or flush decides) or waits for the event that
+ * matches the workflow (nats.ts), under the same deadlines as a request.
  *
  * Timeouts are the host's: it aborts a request `timeoutMs` after it was sent (the entry request:
  * after the intended start) and the whole workflow `workflowTimeoutMs` after its intended start
@@ -14,6 +16,7 @@ import { classifyResponse } from './classify.js';
 import type { CompiledStep, CompiledWorkflow } from './compile.js';
 import { jsonRpcError } from './jsonrpc.js';
 import { pathValueText, readPath } from './path.js';
+import type { PublishResult, ReceivedEvent } from './nats.js';
 import type { ClassifiedResponse, FollowOptions, HistoryType, Verdict } from './protocol.js';
 import { SseReader } from './sse.js';
 import type { OutgoingRequest, Reply, Transports } from './transport.js';
@@ -137,6 +140,33 @@ export class WorkflowRun {
         handle.abort();
         settle({ error: Object.assign(new Error(why), { code: why }), sent: true, timedOut: true });
       };
+    });
+  }
+
+  /**
+   * Waits for something that is not an HTTP reply (a PubAck, an event): `start` begins it and
+   * returns how to stop it. Resolves with its value, or with `'timeout'` when `deadlineMs` passes
+   * (the host's per-request sweep) or the workflow expires.
+   */
+  waitFor<T>(deadlineMs: number, start: (settle: (value: T) => void) => () => void): Promise<T | 'timeout'> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let stop: (() => void) | null = null;
+      const settle = (v: T | 'timeout'): void => {
+        if (settled) return;
+        settled = true;
+        this.cancel = null;
+        this.requestDeadlineMs = Infinity;
+        stop?.();
+        resolve(v);
+      };
+      stop = start(settle);
+      if (settled) {
+        stop();
+        return;
+      }
+      this.requestDeadlineMs = deadlineMs;
+      this.cancel = () => settle('timeout');
     });
   }
 
@@ -310,8 +340,58 @@ async function followTask(host: WorkflowHost, run: WorkflowRun, step: CompiledSt
   }
 }
 
+/** Extracts the step's names from `json`; a failure names the first one that found nothing. */
+function extractFrom(run: WorkflowRun, step: CompiledStep, json: unknown, status: number | undefined): StepResult | null {
+  for (const e of step.extract) {
+    const value = pathValueText(readPath(json, e.path));
+    if (value === undefined) {
+      return { ok: false, end: { ok: false, class: `extract:${e.name}`, message: `nothing at ${e.path.text}`, history: 'info', timeout: false, ...(status !== undefined ? { status } : {}), ...(step.rpcMethod ? { method: step.rpcMethod } : {}) } };
+    }
+    run.extracted[e.name] = value;
+  }
+  return null;
+}
+
+/** The outcome of a wait that ran out at `deadlineMs`: a timeout recorded at its value. */
+function waitTimeout(run: WorkflowRun, deadlineMs: number, error: string): StepResult {
+  return { ok: false, end: { ok: false, class: 'timeout', history: 'info', timeout: true, error, latencyMs: deadlineMs - run.startMs } };
+}
+
+/** A publish step: one message to the broker, judged by its PubAck (JetStream) or flush (core). */
+async function runPublish(host: WorkflowHost, run: WorkflowRun, step: CompiledStep, k: number): Promise<StepResult> {
+  const bus = host.transports.nats;
+  if (!bus) return { ok: false, end: { ok: false, class: 'nats:not-connected', message: 'event steps need the driver to connect to the broker first', history: 'fail', timeout: false } };
+  const r = render(run, step);
+  run.requests++;
+  const deadlineMs = Math.min((k === 0 ? run.startMs : host.now()) + host.timeoutMs, run.deadlineMs);
+  const result = await run.waitFor<PublishResult>(deadlineMs, (settle) => {
+    void bus.publish(step.origin, r.path, r.headers, r.body, deadlineMs - host.now()).then(settle);
+    return () => undefined;
+  });
+  if (result === 'timeout') return waitTimeout(run, deadlineMs, 'no PubAck');
+  if (!result.ok) {
+    if (result.timeout) return waitTimeout(run, deadlineMs, 'no PubAck');
+    return { ok: false, end: { ok: false, class: result.class, ...(result.message !== undefined ? { message: result.message } : {}), history: result.history, timeout: false } };
+  }
+  return extractFrom(run, step, result.ack, undefined) ?? { ok: true, res: { status: 0, contentType: 'application/json', json: result.ack } };
+}
+
+/** An await step: ends when the broker delivers the event that matches this workflow. */
+async function runAwait(host: WorkflowHost, run: WorkflowRun, step: CompiledStep): Promise<StepResult> {
+  const bus = host.transports.nats;
+  const a = step.awaitEvent!;
+  if (!bus) return { ok: false, end: { ok: false, class: 'nats:not-connected', message: 'event steps need the driver to connect to the broker first', history: 'info', timeout: false } };
+  const value = a.equals.render({ uuid: run.uuid, seq: run.seq, phase: run.phase, workflow: run.workflow.name, extracted: run.extracted });
+  const deadlineMs = Math.min(step.timeoutMs !== undefined ? host.now() + step.timeoutMs : Infinity, run.deadlineMs);
+  const event = await run.waitFor<ReceivedEvent>(deadlineMs, (settle) => bus.wait(step.origin, a.subject, a.path, value, settle));
+  if (event === 'timeout') return waitTimeout(run, deadlineMs, `no ${a.subject} event with ${a.path.text} = ${value}`);
+  return extractFrom(run, step, event.json, undefined) ?? { ok: true, res: { status: 0, contentType: 'application/json', json: event.json } };
+}
+
 /** Runs one step to its end: its request, resends for `until`, A2A following, extraction. */
 async function runStep(host: WorkflowHost, run: WorkflowRun, step: CompiledStep, k: number): Promise<StepResult> {
+  if (step.kind === 'publish') return runPublish(host, run, step, k);
+  if (step.kind === 'await') return runAwait(host, run, step);
   const stepStart = k === 0 ? run.startMs : host.now();
   const stepDeadline = step.timeoutMs !== undefined ? stepStart + step.timeoutMs : Infinity;
   let first: ClassifiedResponse | null = null;
@@ -336,13 +416,8 @@ async function runStep(host: WorkflowHost, run: WorkflowRun, step: CompiledStep,
     }
     first = res;
     // Extraction reads the step's own answer (for a poll step: the one that met `until`).
-    for (const e of step.extract) {
-      const value = pathValueText(readPath(res.json ?? lastEventOf(res), e.path));
-      if (value === undefined) {
-        return { ok: false, end: { ok: false, class: `extract:${e.name}`, message: `nothing at ${e.path.text}`, history: 'info', timeout: false, status: reply.status, ...(step.rpcMethod ? { method: step.rpcMethod } : {}) } };
-      }
-      run.extracted[e.name] = value;
-    }
+    const failed = extractFrom(run, step, res.json ?? lastEventOf(res), reply.status);
+    if (failed) return failed;
     if (verdict.kind === 'follow' && step.followTasks) {
       const followed = await followTask(host, run, step, r.path, r.headers, verdict);
       if (!followed.ok) return followed;
@@ -380,7 +455,7 @@ export async function runWorkflow(host: WorkflowHost, run: WorkflowRun): Promise
       end = { ...e, latencyMs, history };
       break;
     }
-    lastStatus = result.res.status;
+    if (step.kind === 'http') lastStatus = result.res.status;
     host.sink.step(run, step, true, host.now() - stepStart, false);
   }
   end ??= { ok: true, class: 'completed', history: 'ok', latencyMs: host.now() - run.fromMs, timeout: false, ...(lastStatus !== undefined ? { status: lastStatus } : {}) };

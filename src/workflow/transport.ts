@@ -6,6 +6,8 @@
  */
 import * as https from 'node:https';
 import { Http1Pool, MAX_BODY_BYTES, type Http1Body } from '../load/http1.js';
+import type { CompiledWorkflow } from './compile.js';
+import { NatsBus, type EventStepPlan } from './nats.js';
 
 /** A request ready to go. */
 export interface OutgoingRequest {
@@ -165,11 +167,48 @@ export class HttpsTransport implements Transport {
   }
 }
 
-/** One transport per origin, created on first use. */
+/** The event steps of `workflows`, as {@link NatsBus.prepare} takes them. */
+export function eventStepPlans(workflows: readonly CompiledWorkflow[]): EventStepPlan[] {
+  return workflows.flatMap((w) =>
+    w.steps.flatMap((s): EventStepPlan[] => {
+      if (s.kind === 'await') return [{ url: s.origin, await: { subject: s.awaitEvent!.subject, path: s.awaitEvent!.path } }];
+      if (s.kind === 'publish') return [{ url: s.origin, ...(s.path.isStatic ? { publishSubject: s.path.render({ uuid: '', seq: 0, phase: '' }) } : {}) }];
+      return [];
+    }),
+  );
+}
+
+/** One transport per origin, created on first use; the NATS side of event steps, once prepared. */
 export class Transports {
   private readonly byOrigin = new Map<string, Transport>();
+  /** Connections to the brokers of event steps (see {@link prepareEvents}); null without event steps. */
+  nats: NatsBus | null = null;
 
   constructor(private readonly maxSockets: number) {}
+
+  /**
+   * Connects to the brokers of the workflows' event steps and opens the awaited subjects'
+   * subscriptions, before the first workflow starts. `now`: the driver's clock; `keepMs`: how
+   * long an event nobody waits for yet is kept (the workflow timeout).
+   */
+  async prepareEvents(workflows: readonly CompiledWorkflow[], now: () => number, keepMs: number): Promise<void> {
+    const plans = eventStepPlans(workflows);
+    if (plans.length === 0 || this.nats) return;
+    const bus = new NatsBus(now, keepMs);
+    try {
+      await bus.prepare(plans);
+    } catch (e) {
+      await bus.close();
+      throw e;
+    }
+    this.nats = bus;
+  }
+
+  /** Only the http(s) origins: what a reachability check opens a TCP connection to. */
+  static httpOrigins(workflows: ReadonlyArray<{ steps: ReadonlyArray<{ url: string | URL }> }>): string[] {
+    const urls = workflows.flatMap((w) => w.steps.map((s) => new URL(String(s.url))));
+    return [...new Set(urls.filter((u) => u.protocol === 'http:' || u.protocol === 'https:').map((u) => u.origin))];
+  }
 
   get(url: URL): Transport {
     let t = this.byOrigin.get(url.origin);
@@ -190,5 +229,8 @@ export class Transports {
   destroy(): void {
     for (const t of this.byOrigin.values()) t.destroy();
     this.byOrigin.clear();
+    // Closing flushes what is still buffered; nothing waits on it any more.
+    void this.nats?.close();
+    this.nats = null;
   }
 }
