@@ -26,8 +26,12 @@ function eventError(e) {
 // Broken-on-purpose variants for agentcheck's detectors (unset in the good team):
 // AUDIT_URL: also GET <AUDIT_URL>/healthz for every event, a call to a service that is not a
 // declared edge of the notifier; CALLBACK_URL: POST <CALLBACK_URL>/events/ack for every event on
-// the event's trace, delegating back to the caller (a cycle in the trace's call graph).
+// the event's trace, delegating back to the caller (a cycle in the trace's call graph);
+// WEBHOOK_URL: also POST every event to this outside URL through $HTTP_PROXY in absolute-form, the
+// way HTTP SDKs send when a proxy is set (no proxy set: no call, so a test never leaves loopback).
 const AUDIT_URL = process.env.AUDIT_URL;
+const WEBHOOK_URL = process.env.WEBHOOK_URL;
+const PROXY_URL = process.env.HTTP_PROXY ?? process.env.http_proxy;
 const CALLBACK_URL = process.env.CALLBACK_URL;
 const sideAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
@@ -36,6 +40,17 @@ function sideCall(url, method, traceparent) {
   req.on('error', () => undefined);
   req.setTimeout(1000, () => req.destroy());
   req.end(method === 'POST' ? '{}' : undefined);
+}
+
+function webhook(event) {
+  if (!WEBHOOK_URL || !PROXY_URL) return;
+  const proxy = new URL(PROXY_URL);
+  const body = JSON.stringify(event);
+  const headers = { host: new URL(WEBHOOK_URL).host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  const req = http.request({ host: proxy.hostname, port: proxy.port, method: 'POST', path: WEBHOOK_URL, agent: sideAgent, headers }, (res) => res.resume());
+  req.on('error', () => undefined);
+  req.setTimeout(1000, () => req.destroy());
+  req.end(body);
 }
 
 async function postEvent(ctx) {
@@ -50,6 +65,7 @@ async function postEvent(ctx) {
     duplicates++;
     return ctx.send(202, { accepted: true, duplicate: true });
   }
+  webhook(event);
   sent.set(event.eventId, {
     eventId: event.eventId,
     type: event.type,

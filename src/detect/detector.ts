@@ -43,9 +43,34 @@ export interface DetectorInput {
     peers: ReadonlyMap<string, string>;
     /** Set when sampling failed: nothing may be concluded from the (empty) observations. */
     failure?: string;
+    /** Set where the platform has no socket table to read (no /proc): why nothing was sampled. */
+    unavailable?: string;
   };
+  /** What the process runtime's forward proxy (`forward-proxy.ts`) refused, and whom it served. */
+  forwardProxy?: ForwardProxyView;
   /** Direct calls between agents, as the containers runtime's network sinkhole answered them. */
   direct?: DirectCalls;
+}
+
+/** A call an agent sent through its forward proxy to something that is not one of its declared edges. */
+export interface ForwardObservation {
+  caller: string;
+  /** `host:port` it asked for. */
+  target: string;
+  count: number;
+  /** First time, ms on the load clock (negative: before the load started). */
+  firstMs: number;
+}
+
+/** The forward proxy's side of the topology check. */
+export interface ForwardProxyView {
+  /** Every agent given a forward proxy, with the proxy variables its scenario `env` set itself (kept as given). */
+  callers: ReadonlyMap<string, readonly string[]>;
+  /** Requests and tunnels forwarded to a declared edge, per caller. */
+  forwarded: ReadonlyMap<string, number>;
+  violations: readonly ForwardObservation[];
+  /** Agents by their own `host:port`, to name a peer whose port was asked for. */
+  peers: ReadonlyMap<string, string>;
 }
 
 /** A detector plugin. */

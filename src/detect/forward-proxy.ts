@@ -175,6 +175,17 @@ export class ForwardProxy {
     return [...this.seen.values()].map((v) => ({ ...v }));
   }
 
+  /**
+   * What was refused and forwarded since the last take, and starts counting afresh: a team shared
+   * by several runs (game-day experiments with `restart: false`) reports each run's own calls.
+   */
+  take(): { violations: ForwardViolation[]; forwarded: Map<string, number> } {
+    const taken = { violations: this.violations(), forwarded: this.forwardedCounts() };
+    this.seen.clear();
+    for (const c of this.callers.values()) c.forwarded = 0;
+    return taken;
+  }
+
   /** Closes every listener and destroys every connection and tunnel; idempotent. */
   async close(): Promise<void> {
     this.closed = true;

@@ -41,6 +41,11 @@ export interface StartTeamOptions {
   signal?: AbortSignal;
   /** Milliseconds since the run's start, for `startMs` in agent reports. */
   clock?: () => number;
+  /**
+   * More environment for a started (not attached) agent, given its declared edges' proxies and
+   * its scenario `env` (which wins over what this returns); e.g. the forward proxy's variables.
+   */
+  agentEnv?: (agent: string, callees: readonly EdgeProxy[], userEnv: Readonly<Record<string, string>>) => Promise<Record<string, string>>;
 }
 
 /** An agent that ended while its team was meant to be running. */
@@ -141,8 +146,9 @@ export async function startTeam(scenario: Scenario, options: StartTeamOptions): 
           Object.assign(report, { status: 'started', url: spec.url, readyMs: clock() - (report.startMs ?? 0) });
           return;
         }
-        const env: Record<string, string> = { ...spec.env };
-        for (const p of proxies.values()) if (p.edge.from === spec.name) env[p.edge.env] = edgeUrl(p.edge, p.listen);
+        const callees = [...proxies.values()].filter((p) => p.edge.from === spec.name);
+        const env: Record<string, string> = { ...(options.agentEnv ? await options.agentEnv(spec.name, callees, spec.env ?? {}) : {}), ...spec.env };
+        for (const p of callees) env[p.edge.env] = edgeUrl(p.edge, p.listen);
         if (!spec.command) {
           throw new AgentcheckError('config', `agent '${spec.name}' has no command; the process runtime needs one`);
         }

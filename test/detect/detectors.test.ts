@@ -148,7 +148,7 @@ describe('topology', () => {
     const checks = policyDetector().detect(input([], sockets([{ agent: 'planner', remote: '127.0.0.1:9001' }, { agent: 'planner', remote: '127.0.0.1:7102' }, { agent: 'planner', remote: '127.0.0.1:6000' }])));
     const planner = checks.find((c) => c.name === 'planner')!;
     expect(planner.status).toBe('fail');
-    expect(planner.message).toMatch(/planner connected to payments's own port 127.0.0.1:7102, bypassing the edge proxy \(seen 3×, first at 1.2 s\)/);
+    expect(planner.message).toMatch(/planner connected to payments's own port 127.0.0.1:7102, bypassing the edge proxy \(seen in the sockets 3×, first at 1.2 s\)/);
     expect(planner.message).toMatch(/127.0.0.1:6000, which is not a declared edge of planner/);
   });
   it('passes agents that only use their edge proxies', () => {
@@ -201,8 +201,8 @@ describe('retry-after', () => {
 });
 
 describe('topology when the socket view failed', () => {
-  it('says it could not judge instead of passing on empty observations', () => {
+  it('makes the run not judged (invalid) instead of passing on empty observations', () => {
     const checks = policyDetector().detect(input([], { sockets: { observations: [], allowed: new Map([['planner', new Set<string>()]]), peers: new Map(), failure: 'the socket sampler exited early' } }));
-    expect(checks).toEqual([expect.objectContaining({ status: 'skipped', message: expect.stringMatching(/could not be looked for/) })]);
+    expect(checks).toEqual([expect.objectContaining({ name: 'socket view', status: 'invalid', message: expect.stringMatching(/the socket sampler exited early, so calls that ignore HTTP_PROXY could not be looked for/) })]);
   });
 });

@@ -123,6 +123,10 @@ describe('forward proxy', () => {
       { caller: 'notifier', target: 'hooks.example.com:80', count: 2, firstAtMs: 1000 },
       { caller: 'notifier', target: peer.authority, count: 1, firstAtMs: 1001 },
     ]);
+    // A run that takes them starts the next one afresh (a team shared by game-day experiments).
+    expect(fp.take().violations).toHaveLength(2);
+    await viaProxy(urls.notifier!, 'http://hooks.example.com/orders');
+    expect(fp.take()).toEqual({ violations: [{ caller: 'notifier', target: 'hooks.example.com:80', count: 1, firstAtMs: 1002 }], forwarded: new Map([['notifier', 0]]) });
   });
 
   it('tunnels CONNECT to a declared edge, and refuses CONNECT elsewhere with 403', async () => {

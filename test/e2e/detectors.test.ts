@@ -41,6 +41,13 @@ describe('detectors end to end (real CLI, real agents)', () => {
     expect(check).toMatchObject({ name: 'notifier', message: expect.stringMatching(/notifier connected to inventory's own port 127\.0\.0\.1:47311, bypassing the edge proxy/) });
   }, 90_000);
 
+  it('topology: a notifier posting a webhook to an outside host through HTTP_PROXY is refused by its forward proxy and fails, naming both', async () => {
+    const { code, stdout, report } = await run('outside-host');
+    expect(code).toBe(1);
+    expect(failed(report, 'topology').map((c) => c.name)).toEqual(['notifier']);
+    expect(stdout).toMatch(/detector: topology notifier failed: notifier asked for hooks\.example\.com:80, which is not a declared edge of notifier \(seen by the forward proxy \d+×, first at \d+\.\d s; refused with 403\)/);
+  }, 90_000);
+
   it('trace continuity: a planner that re-mints traceparent is named as the first agent that breaks the trace', async () => {
     const { code, report } = await run('broken-trace');
     expect(code).toBe(1);

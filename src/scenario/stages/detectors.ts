@@ -46,7 +46,7 @@ export function detectorChecker(detectors?: readonly Detector[]): Checker {
       }
       const edges = ctx.scenario.edges.filter((e) => e.protocol === 'http').map((e) => ({ id: e.id, from: e.from, to: e.to }));
       const hasHops = hops.length > 0;
-      const input = { hops, edges, workflows, phases, ...(ctx.scenario.load ? { entry: ctx.scenario.load.target } : {}), ...(driven.sockets ? { sockets: driven.sockets } : {}), ...(driven.direct ? { direct: driven.direct } : {}) };
+      const input = { hops, edges, workflows, phases, ...(ctx.scenario.load ? { entry: ctx.scenario.load.target } : {}), ...(driven.sockets ? { sockets: driven.sockets } : {}), ...(driven.direct ? { direct: driven.direct } : {}), ...(driven.forwardProxy ? { forwardProxy: driven.forwardProxy } : {}) };
       const checks = (detectors ?? []).flatMap((d) => (hasHops || d.name === 'topology' ? d.detect(input) : []));
       return { checks };
     },

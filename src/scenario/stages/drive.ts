@@ -42,6 +42,8 @@ export interface Driven {
   sockets?: DetectorInput['sockets'];
   /** The containers runtime's network sinkhole: direct calls between agents. */
   direct?: DetectorInput['direct'];
+  /** The process runtime's forward proxy: what each agent asked it for that it refused. */
+  forwardProxy?: DetectorInput['forwardProxy'];
 }
 
 export type { LiveWindow } from './live-figures.js';
@@ -128,9 +130,9 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
 
     const watch = socketView(ctx, started, () => (driver ? driver.elapsedMs() : 0));
     if (watch) {
-      view = watch.view;
       driven.sockets = watch.sockets;
-      view.start();
+      view = watch.view;
+      view?.start();
     }
     // Phase boundaries are kept against one clock so they do not drift.
     const runStart = ctx.clock();
@@ -221,6 +223,7 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
     }
     // Epoch ms → the load clock, taken before the driver stops.
     const epochOffset = Date.now() - (driver ? driver.elapsedMs() : 0);
+    if (started.forward) driven.forwardProxy = forwardProxyView(started, epochOffset);
     if (driver) driven.load = await driver.stop().catch(() => undefined);
     // Containers: read after the load stopped, so the last direct calls are in.
     const directCalls = (started.team as Partial<ContainerTeam>).directCalls;
@@ -232,21 +235,39 @@ export async function driveStage(ctx: RunContext, started: Started, evidence: Ru
 
 /**
  * The socket view of a process-runtime team: each agent's process group, and the addresses it may
- * connect to (the listen addresses of its declared edges' proxies). None for containers (each agent
- * is on a network of its own, and its sinkhole records direct calls: `Driven.direct`) or where
- * /proc cannot be read.
+ * connect to (the listen addresses of its declared edges' proxies and of its forward-proxy
+ * listener). None for containers (each agent is on a network of its own, and its sinkhole records
+ * direct calls: `Driven.direct`); where /proc cannot be read, no view, and the sockets say why.
  */
-function socketView(ctx: RunContext, started: Started, now: () => number): { view: SocketViewThread; sockets: NonNullable<Driven['sockets']> } | undefined {
+function socketView(ctx: RunContext, started: Started, now: () => number): { view?: SocketViewThread; sockets: NonNullable<Driven['sockets']> } | undefined {
   if ((ctx.options.runtime ?? ctx.scenario.runtime) === 'containers' || ctx.scenario.detectors?.topology === false) return undefined;
   // Attached agents (attach.ts) are no process of ours: no sockets to read.
   const agents = [...started.team.agents.values()].filter((a) => a.pid > 0);
   if (agents.length === 0) return undefined;
   const view = new SocketViewThread(agents.map((a) => ({ name: a.name, pgid: a.pid, port: a.port })), now);
-  if (!view.available) return undefined;
   const allowed = new Map<string, Set<string>>(agents.map((a) => [a.name, new Set<string>()]));
   for (const p of started.team.proxies.values()) allowed.get(p.edge.from)?.add(p.listen);
+  // Its own forward-proxy listener is a declared way out too (what it asks there is judged there).
+  for (const [name, set] of allowed) {
+    const listen = started.forward?.proxy.listenOf(name);
+    if (listen) set.add(listen);
+  }
   const peers = new Map(agents.map((a) => [`${a.host}:${a.port}`, a.name]));
+  if (!view.available) return { sockets: { observations: [], allowed, peers, unavailable: 'this system has no /proc, so the sockets agents hold could not be read' } };
   return { view, sockets: { observations: [], allowed, peers } };
+}
+
+/** What the forward proxy refused, on the load clock (`epochOffset`: Date.now() at 0 ms), with the agents' own addresses to name peers. */
+function forwardProxyView(started: Started, epochOffset: number): NonNullable<Driven['forwardProxy']> {
+  const { proxy, kept } = started.forward!;
+  // Since the previous drive on this team ended (its start-up, for the first).
+  const { violations, forwarded } = proxy.take();
+  return {
+    callers: new Map(proxy.callerNames().map((name) => [name, kept.get(name) ?? []])),
+    forwarded,
+    violations: violations.map((v) => ({ caller: v.caller, target: v.target, count: v.count, firstMs: v.firstAtMs - epochOffset })),
+    peers: new Map([...started.team.agents.values()].map((a) => [`${a.host}:${a.port}`, a.name])),
+  };
 }
 
 const STATUS_RANK: Record<CheckStatus, number> = { fail: 4, invalid: 3, warn: 2, pass: 1, skipped: 0 };

@@ -4,10 +4,11 @@
  * talk to; {@link stopStarted} undoes it and is safe to call on a partial start.
  */
 import { randomUUID } from 'node:crypto';
+import { ForwardProxy, proxyEnv } from '../../detect/forward-proxy.js';
 import { AgentcheckError } from '../../errors.js';
 import type { AgentReport } from '../../report/model.js';
 import { openChaosBackend, type ChaosBackend } from '../chaos-backend.js';
-import { startTeam, type StartedTeam } from '../team.js';
+import { startTeam, type EdgeProxy, type StartedTeam } from '../team.js';
 import type { RunContext } from './context.js';
 
 /** A started team on its chaos backend. */
@@ -16,12 +17,22 @@ export interface Started {
   team: StartedTeam;
   /** Base URL of each agent by name (for load, probes and command invariants). */
   agentUrls: Map<string, string>;
+  /** The process runtime's forward proxy (absent with `detectors: { topology: false }` and in containers). */
+  forward?: StartedForwardProxy;
+}
+
+/** The forward proxy of a process-runtime team, and which of its variables each agent's own `env` kept. */
+export interface StartedForwardProxy {
+  proxy: ForwardProxy;
+  /** Per agent given a listener: the proxy variables its scenario `env` set itself. */
+  kept: Map<string, string[]>;
 }
 
 /** What was started before a start failed: stopped again by {@link stopStarted}. */
 export interface PartialStart {
   backend?: ChaosBackend;
   team?: StartedTeam;
+  forward?: StartedForwardProxy;
   /** Each agent's report, when the failure came with them (an agent that did not start). */
   agentReports?: AgentReport[];
 }
@@ -57,12 +68,25 @@ export async function startStage(ctx: RunContext): Promise<Started> {
     } else {
       partial.backend = await openChaosBackend(scenario, { ...(options.toxiproxyUrl ? { toxiproxyUrl: options.toxiproxyUrl } : {}), seed: ctx.seed });
       ctx.checkAbort();
-      partial.team = await startTeam(scenario, { client: partial.backend.client, logDir: ctx.logDir, signal: ctx.signal, clock: ctx.clock });
+      const forward = scenario.detectors?.topology === false ? undefined : (partial.forward = { proxy: new ForwardProxy(), kept: new Map<string, string[]>() });
+      partial.team = await startTeam(scenario, {
+        client: partial.backend.client,
+        logDir: ctx.logDir,
+        signal: ctx.signal,
+        clock: ctx.clock,
+        // Each started agent's HTTP(S) goes through its own forward-proxy listener (the caller is the listener).
+        ...(forward ? { agentEnv: async (agent: string, callees: readonly EdgeProxy[], userEnv: Readonly<Record<string, string>>) => {
+          const direct = callees.map((p) => p.listen);
+          const { env, kept } = proxyEnv(await forward.proxy.addCaller(agent, direct), direct, userEnv);
+          forward.kept.set(agent, kept);
+          return env;
+        } } : {}),
+      });
     }
     const { team, backend } = partial as Required<Pick<PartialStart, 'team' | 'backend'>>;
     void team.crashed.then((c) => ctx.abort(`agent '${c.agent}' crashed (exit ${c.exit})`));
     ctx.checkAbort();
-    return { backend, team, agentUrls: new Map([...team.agents].map(([name, a]) => [name, a.url])) };
+    return { backend, team, agentUrls: new Map([...team.agents].map(([name, a]) => [name, a.url])), ...(partial.forward ? { forward: partial.forward } : {}) };
   } catch (err) {
     const agentReports = (err as { agentReports?: AgentReport[] }).agentReports;
     if (agentReports) partial.agentReports = agentReports;
@@ -73,6 +97,7 @@ export async function startStage(ctx: RunContext): Promise<Started> {
 /** Stops the team and closes the backend; each step runs whatever the previous did. */
 export async function stopStarted(s: PartialStart | Started): Promise<void> {
   if (s.team) await s.team.stop().catch(() => undefined);
+  if (s.forward) await s.forward.proxy.close().catch(() => undefined);
   if (s.backend) await s.backend.close().catch(() => undefined);
 }
 
