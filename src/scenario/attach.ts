@@ -21,6 +21,11 @@ export interface RemoteProxy {
   created: boolean;
   /** True when the API is agentcheck's proxy (it serves `/proxies/<name>/records` and `/journal`). */
   agentcheck: boolean;
+  /**
+   * The last record and journal `seq` the proxy held when this run attached. A deployed proxy
+   * outlives runs: only entries after these are this run's (read with `?since=`).
+   */
+  since: { records: number; journal: number };
 }
 
 /** `host` and `port` of a base URL (default ports filled). */
@@ -135,14 +140,34 @@ export async function openRemoteProxy(edge: ScenarioEdge, apis: RemoteApis, upst
     throw new AgentcheckError('environment', `edge ${edge.id}: GET ${at} answered ${found.status}, expected the proxy or 404`);
   }
   // agentcheck's proxy keeps hop records per proxy; a real Toxiproxy answers 404 there.
-  const records = await fetch(`${at}/records`, { signal: AbortSignal.timeout(5000) }).then(async (r) => (await r.arrayBuffer(), r.ok), () => false);
-  const remote: RemoteProxy = { api: spec.api, client, created, agentcheck: records };
+  const lastRecord = await lastSeq(`${at}/records`);
+  const records = lastRecord !== undefined;
+  const since = { records: lastRecord ?? 0, journal: records ? ((await lastSeq(`${at}/journal`)) ?? 0) : 0 };
+  const remote: RemoteProxy = { api: spec.api, client, created, agentcheck: records, since };
   if (!records && messageFaults.length > 0) {
     await closeRemoteProxy(spec.name, remote).catch(() => undefined);
     throw new AgentcheckError('config', `edge ${edge.id}: the proxy API at ${spec.api} is not agentcheck's (a real Toxiproxy), so it cannot serve message-level faults (${messageFaults.join(', ')})`,
       "deploy agentcheck's proxy image there (agentcheck images build-proxy), or use stream toxics only on this edge");
   }
   return { listen: callerAddress(proxy.listen, spec.api), remote };
+}
+
+/** The `seq` of the last line of an NDJSON log endpoint (0 when empty); undefined when it is not served. */
+async function lastSeq(url: string): Promise<number | undefined> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+  if (!res) return undefined;
+  const text = await res.text();
+  if (!res.ok) return undefined;
+  const last = text.trimEnd().split('\n').pop();
+  if (!last) return 0;
+  let seq: unknown;
+  try {
+    seq = (JSON.parse(last) as { seq?: unknown }).seq;
+  } catch {
+    seq = undefined;
+  }
+  if (typeof seq !== 'number') throw new AgentcheckError('environment', `${url}: the last line has no numeric seq: ${last.slice(0, 200)}`);
+  return seq;
 }
 
 /**

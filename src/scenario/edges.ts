@@ -68,9 +68,11 @@ export async function collectEdges(backend: ChaosBackend, team: StartedTeam, loa
     const ours = proxy.remote ? proxy.remote.agentcheck : backend.embedded;
     const fromDrain = drained !== undefined && !proxy.remote;
     const nats = proxy.edge.protocol === 'nats';
-    const recText = ours && proxy.edge.protocol === 'http' ? await fetchNdjson(`${base}/records`) : undefined;
+    // A deployed proxy still holds earlier runs' entries: only those after this run attached count.
+    const since = (log: 'records' | 'journal') => (proxy.remote ? `?since=${proxy.remote.since[log]}` : '');
+    const recText = ours && proxy.edge.protocol === 'http' ? await fetchNdjson(`${base}/records${since('records')}`) : undefined;
     // A nats proxy's journal has the HTTP journal's line shape (subject in `path`), so it is read the same way.
-    const jourText = !fromDrain && ours && proxy.edge.protocol !== 'tcp' ? await fetchNdjson(`${base}/journal`) : undefined;
+    const jourText = !fromDrain && ours && proxy.edge.protocol !== 'tcp' ? await fetchNdjson(`${base}/journal${since('journal')}`) : undefined;
     const subjects = backend.embedded && nats ? await fetchSubjectRecords(backend.url, proxy.proxyName, { timeoutMs: 5000 }).catch(() => undefined) : undefined;
     const recs = recText ? parseEdgeRecords(recText) : [];
     const entries = fromDrain ? (drained.get(edgeId) ?? []) : jourText ? parseJournal(jourText) : [];
