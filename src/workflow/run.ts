@@ -352,9 +352,12 @@ function extractFrom(run: WorkflowRun, step: CompiledStep, json: unknown, status
   return null;
 }
 
-/** The outcome of a wait that ran out at `deadlineMs`: a timeout recorded at its value. */
+/**
+ * The outcome of a wait that ran out at `deadlineMs`: a timeout recorded at its value, from where
+ * the workflow's latency is measured (an arrival sent early: its send), so it is never under the wait.
+ */
 function waitTimeout(run: WorkflowRun, deadlineMs: number, error: string): StepResult {
-  return { ok: false, end: { ok: false, class: 'timeout', history: 'info', timeout: true, error, latencyMs: deadlineMs - run.startMs } };
+  return { ok: false, end: { ok: false, class: 'timeout', history: 'info', timeout: true, error, latencyMs: deadlineMs - run.fromMs } };
 }
 
 /** A publish step: one message to the broker, judged by its PubAck (JetStream) or flush (core). */
