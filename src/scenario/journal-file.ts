@@ -26,13 +26,25 @@ export interface DrainedEdge {
 /** How often a running drain reads the proxies' journals; at 100,000 entries per proxy this never evicts below ~30k decisions/s. */
 const DRAIN_INTERVAL_MS = 1000;
 
-/** Reads the proxies' journals as a run goes, appending each new entry to `journal.ndjson`. */
+/**
+ * Reads the proxies' journals as a run goes, appending each new entry to `journal.ndjson`.
+ *
+ * With a file, the entries are not also kept in memory while the run goes (one decision per
+ * request per message toxic would grow with the run): {@link stop} reads the file back once, at
+ * the end. Without a file, or after an append failed (the entries from then on are not in the
+ * file), they are held in memory.
+ */
 export class JournalDrain {
-  /** Every entry read, in read order (per proxy, in journal order). */
-  readonly entries: SavedJournalEntry[] = [];
   /** Entries the proxy evicted before they were read (a gap in `seq`); 0 unless the drain fell far behind. */
   lost = 0;
   private readonly since = new Map<string, number>();
+  /** Entries not in the file: every entry without a file, else those read after an append failed. */
+  private readonly held: SavedJournalEntry[] = [];
+  private writing: boolean;
+  /** Whether an append to the file succeeded (so it holds entries to read back). */
+  private wroteAny = false;
+  /** Every entry, once {@link stop} has read the file back. */
+  private all: SavedJournalEntry[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private fileReady: Promise<void>;
@@ -46,7 +58,22 @@ export class JournalDrain {
     private readonly edges: readonly DrainedEdge[],
     private readonly file?: string,
   ) {
-    this.fileReady = file ? mkdir(path.dirname(file), { recursive: true }).then(() => writeFile(file, '')) : Promise.resolve();
+    this.writing = file !== undefined;
+    this.fileReady = file
+      ? mkdir(path.dirname(file), { recursive: true })
+          .then(() => writeFile(file, ''))
+          .catch(() => void (this.writing = false))
+      : Promise.resolve();
+  }
+
+  /** Every entry read, in read order (per proxy, in journal order): all of them after {@link stop}, else those held in memory. */
+  get entries(): SavedJournalEntry[] {
+    return this.all ?? this.held;
+  }
+
+  /** Entries held in memory right now (none while a file takes them). */
+  get heldInMemory(): number {
+    return this.held.length;
   }
 
   /** Starts reading every second. */
@@ -62,17 +89,21 @@ export class JournalDrain {
     return this.running;
   }
 
-  /** Stops the timer, reads the rest, and returns every entry. Safe to call twice. */
+  /** Stops the timer, reads the rest, and returns every entry (the file read back, then what it could not take). Safe to call twice. */
   async stop(): Promise<SavedJournalEntry[]> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.drain();
-    return this.entries;
+    if (this.all) return this.all;
+    const saved = this.file && (this.writing || this.wroteAny) ? await readJournalFile(this.file).catch(() => []) : [];
+    this.all = [...saved, ...this.held];
+    this.held.length = 0;
+    return this.all;
   }
 
   private async readAll(): Promise<void> {
     await this.fileReady;
-    let lines = '';
+    const batch: SavedJournalEntry[] = [];
     for (const { edge, proxyName } of this.edges) {
       const since = this.since.get(proxyName) ?? 0;
       const text = await fetchText(`${this.apiUrl}/proxies/${encodeURIComponent(proxyName)}/journal?since=${since}`);
@@ -82,13 +113,22 @@ export class JournalDrain {
         if (entry.seq <= last) continue;
         this.lost += entry.seq - last - 1;
         last = entry.seq;
-        const saved: SavedJournalEntry = { ...entry, edge };
-        this.entries.push(saved);
-        lines += JSON.stringify(saved) + '\n';
+        batch.push({ ...entry, edge });
       }
       this.since.set(proxyName, last);
     }
-    if (this.file && lines) await appendFile(this.file, lines);
+    if (batch.length === 0) return;
+    if (this.writing && this.file) {
+      try {
+        await appendFile(this.file, batch.map((e) => JSON.stringify(e) + '\n').join(''));
+        this.wroteAny = true;
+        return;
+      } catch {
+        // From here on the file is incomplete: keep the rest in memory, after what it holds.
+        this.writing = false;
+      }
+    }
+    this.held.push(...batch);
   }
 }
 

@@ -33,6 +33,9 @@ describe('JournalDrain', () => {
       await Promise.all(Array.from({ length: 20 }, (_, i) => send(port, { path: '/pay', body: '{}', headers: { traceparent: trace(batch === 14 && i > 0 && i < 3 ? 7 : batch * 20 + i) } })));
       if (batch % 5 === 0) await drain.drain();
     }
+    // Written to the file as it goes, not held in memory too (it would grow with the run).
+    await drain.drain();
+    expect(drain.heldInMemory).toBe(0);
     const entries = await drain.stop();
     expect(drain.lost).toBe(0);
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
@@ -43,6 +46,25 @@ describe('JournalDrain', () => {
     // Some fired at toxicity 0.5, some did not, and fired ones carry their value.
     expect(saved.some((e) => e.fired && e.value?.delayMs === 1)).toBe(true);
     expect(saved.some((e) => !e.fired && e.value === null && e.outcome === 'toxicity')).toBe(true);
+  });
+
+  it('without a file, or when the file cannot be written, every entry is held in memory instead', async () => {
+    const server: ProxyServer = await startServer(3);
+    const upstream: CountingUpstream = await countingUpstream();
+    cleanup.push(() => server.close(), () => upstream.close());
+    const port = await createProxy(server, 'a_to_b', upstream.port);
+    await addToxic(server, 'a_to_b', { type: 'http_latency', stream: 'upstream', toxicity: 1, attributes: { latency: 1 } });
+    const memory = new JournalDrain(server.url, [{ edge: 'a->b', proxyName: 'a_to_b' }]);
+    // A file under a regular file cannot be created: the drain keeps the entries itself.
+    const blocker = path.join(mkdtempSync(path.join(os.tmpdir(), 'agentcheck-journal-')), 'not-a-dir');
+    writeFileSync(blocker, '');
+    const unwritable = new JournalDrain(server.url, [{ edge: 'a->b', proxyName: 'a_to_b' }], path.join(blocker, 'journal.ndjson'));
+    for (let i = 0; i < 40; i++) await send(port, { path: '/pay', body: '{}', headers: { traceparent: trace(i) } });
+    await memory.drain();
+    await unwritable.drain();
+    expect(memory.heldInMemory).toBe(40);
+    expect(unwritable.heldInMemory).toBe(40);
+    for (const d of [memory, unwritable]) expect((await d.stop()).map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   });
 
   it('a malformed journal is a configuration error at its line; a missing one a usage error', async () => {
