@@ -19,13 +19,19 @@ afterEach(async () => {
 // Trace ids 1, 2, …: never the all-zero id, which W3C Trace Context says is invalid.
 const trace = (n: number) => `00-${(n + 1).toString(16).padStart(32, '0')}-${'1'.repeat(16)}-01`;
 
+/** A proxy a_to_b in front of a counting upstream, with a 1 ms latency toxic that journals every request. */
+async function journaledProxy(toxicity: number): Promise<{ server: ProxyServer; port: number }> {
+  const server: ProxyServer = await startServer(3);
+  const upstream: CountingUpstream = await countingUpstream();
+  cleanup.push(() => server.close(), () => upstream.close());
+  const port = await createProxy(server, 'a_to_b', upstream.port);
+  await addToxic(server, 'a_to_b', { type: 'http_latency', stream: 'upstream', toxicity, attributes: { latency: 1 } });
+  return { server, port };
+}
+
 describe('JournalDrain', () => {
   it('saves every decision exactly once while the run goes, with edge and attempts', async () => {
-    const server: ProxyServer = await startServer(3);
-    const upstream: CountingUpstream = await countingUpstream();
-    cleanup.push(() => server.close(), () => upstream.close());
-    const port = await createProxy(server, 'a_to_b', upstream.port);
-    await addToxic(server, 'a_to_b', { type: 'http_latency', stream: 'upstream', toxicity: 0.5, attributes: { latency: 1 } });
+    const { server, port } = await journaledProxy(0.5);
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'agentcheck-journal-')), 'journal.ndjson');
     const drain = new JournalDrain(server.url, [{ edge: 'a->b', proxyName: 'a_to_b' }], file).start();
     // 300 requests in batches, the drain reading in between; request 7 is sent three times (a retry).
@@ -49,11 +55,7 @@ describe('JournalDrain', () => {
   });
 
   it('without a file, or when the file cannot be written, every entry is held in memory instead', async () => {
-    const server: ProxyServer = await startServer(3);
-    const upstream: CountingUpstream = await countingUpstream();
-    cleanup.push(() => server.close(), () => upstream.close());
-    const port = await createProxy(server, 'a_to_b', upstream.port);
-    await addToxic(server, 'a_to_b', { type: 'http_latency', stream: 'upstream', toxicity: 1, attributes: { latency: 1 } });
+    const { server, port } = await journaledProxy(1);
     const memory = new JournalDrain(server.url, [{ edge: 'a->b', proxyName: 'a_to_b' }]);
     // A file under a regular file cannot be created: the drain keeps the entries itself.
     const blocker = path.join(mkdtempSync(path.join(os.tmpdir(), 'agentcheck-journal-')), 'not-a-dir');
