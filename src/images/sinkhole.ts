@@ -113,7 +113,8 @@ export async function startSinkhole(options: SinkholeOptions): Promise<Sinkhole>
   };
   try {
     // One http.Server parses for every port: each port is a plain net listener handing it its connections.
-    for (const port of [...new Set(options.ports)]) {
+    // Port 0 (any free port, for tests) may be asked for more than once; a real port is bound once.
+    for (const port of options.ports.filter((p, i, all) => p === 0 || all.indexOf(p) === i)) {
       const server = net.createServer((socket) => {
         open.add(socket);
         socket.once('close', () => open.delete(socket));
