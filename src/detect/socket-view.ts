@@ -150,6 +150,9 @@ export class SocketView {
   }
 }
 
+/** How long {@link SocketViewThread.stop} waits for the worker's last sample. */
+const STOP_TIMEOUT_MS = 10_000;
+
 /**
  * A {@link SocketView} sampling every `intervalMs` on a worker thread, so reading /proc never
  * delays the load generator's sends. `firstMs` is on the caller's clock: the worker is told the
@@ -198,10 +201,11 @@ export class SocketViewThread {
     if (!worker) return [];
     let answered = false;
     const result = new Promise<SocketObservation[]>((resolve) => {
+      // Generous: no answer makes the run not judged, and one sample on a busy machine can take a while.
       const timer = setTimeout(() => {
-        if (!answered) this.failure ??= 'the socket sampler did not answer within 2 s';
+        if (!answered) this.failure ??= `the socket sampler did not answer within ${STOP_TIMEOUT_MS / 1000} s`;
         resolve([]);
-      }, 2000);
+      }, STOP_TIMEOUT_MS);
       worker.once('message', (m: SocketObservation[]) => {
         answered = true;
         clearTimeout(timer);
