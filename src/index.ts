@@ -210,7 +210,8 @@ export type { WorkflowSample, HopRecord, TailAttribution, TailOptions } from './
 export { budgetsFromOpenSlo, loadOpenSlo } from './load/openslo.js';
 export { judgeGenerator } from './load/health.js';
 export type { GeneratorStats, HealthLimits, Validity } from './load/health.js';
-export { traceIdOf } from './load/template.js';
+export { parseTraceparent, traceIdOf } from './trace/traceparent.js';
+export type { TraceContext } from './trace/traceparent.js';
 export { startContainerTeam, runLeftovers, PROXY_ALIAS } from './scenario/runtimes/containers.js';
 export type { ContainerTeam, ContainerTeamOptions } from './scenario/runtimes/containers.js';
 export type { ContainerAgent } from './scenario/runtimes/containers-agent.js';
