@@ -34,7 +34,8 @@ export interface DirectCalls {
 
 /** One check per agent (fail: it called a peer directly), plus one for calls from an unknown address. */
 export function directCallResults(suite: string, direct: DirectCalls, edges: ReadonlyArray<{ from: string; to: string }>): CheckResult[] {
-  if (direct.failure) return [{ suite, name: 'network sinkhole', status: 'skipped', message: `${direct.failure}, so direct calls between agents could not be looked for` }];
+  // Empty observations from an unread sinkhole would read as "no direct call": a false pass, so the run is not judged.
+  if (direct.failure) return [{ suite, name: 'network sinkhole', status: 'invalid', message: `${direct.failure}, so direct calls between agents could not be looked for` }];
   const describe = (o: DirectCallObservation): string => {
     const declared = o.caller !== undefined && o.peer !== undefined && edges.some((e) => e.from === o.caller && e.to === o.peer);
     const what = o.peer

@@ -159,7 +159,7 @@ describe('sinkhole records → direct calls', () => {
     expect(unknown.message).toMatch(/7 more connections/);
   });
 
-  it('an unreadable sinkhole is a check that could not judge, never a pass', async () => {
+  it('an unreadable sinkhole makes the run not judged (invalid), never a pass', async () => {
     const closed = await sinkhole([0]);
     const url = `http://127.0.0.1:${closed.apiPort}`;
     await closed.close();
@@ -167,7 +167,7 @@ describe('sinkhole records → direct calls', () => {
     const direct = await readDirectCalls(url, maps);
     expect(direct.failure).toMatch(/could not be read/);
     const results = policyDetector().detect({ hops: [], edges: [], workflows: [], phases: [], direct });
-    expect(results).toEqual([expect.objectContaining({ name: 'network sinkhole', status: 'skipped' })]);
+    expect(results).toEqual([expect.objectContaining({ name: 'network sinkhole', status: 'invalid' })]);
   });
 
   it('reads a live sinkhole\'s records over its API', async () => {
