@@ -7,38 +7,18 @@
  * redeliveries never announces the orders whose first delivery was lost, and the error budget
  * fails. Needs `npm run build` first and nats-server on PATH (CI installs it).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { natsSkipReason } from '../chaos/nats/helpers.js';
+import { runScenarioCli, scenarioBrokers } from './scenario-cli.js';
 
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin/agentcheck.js');
 const skip = natsSkipReason();
 /** 8 s of phases plus two agent starts and the warm-up, on a loaded machine. */
 const RUN_TIMEOUT_MS = 180_000;
-
-function run(file: string, out: string): Promise<{ code: number | null; stdout: string; stderr: string; report: any }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'scenario', 'run', `scenarios/${file}`, '--out', out, '--no-progress'], { cwd: root, env: { ...process.env, CI: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('close', (code) => {
-      try {
-        resolve({ code, stdout, stderr, report: JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) });
-      } catch {
-        reject(new Error(`no report.json (exit ${code}):\n${stdout}\n${stderr}`));
-      }
-    });
-  });
-}
-
-/** Pids of brokers started the way scenarios/events*.yaml starts them (none may outlive a run). */
-const brokers = () => spawnSync('pgrep', ['-f', 'nats-server -js -a 127.0.0.1 -p'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+const run = runScenarioCli;
+const brokers = scenarioBrokers;
 
 const count = (report: any, cls: string, phase?: string): number =>
   report.workflows.outcomes.filter((o: any) => o.class === cls && (phase === undefined || o.phase === phase)).reduce((n: number, o: any) => n + o.count, 0);
