@@ -15,22 +15,35 @@ const bin = path.join(root, 'bin/agentcheck.js');
 const engine = await dockerAvailable(5000);
 if (!engine) console.log('[e2e] container scenario tests skipped: no Docker engine reachable (start dockerd; .ci/run does)');
 
-function runCli(args: string[], interruptAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(args: string[], interruptAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, CI: 'true', TESTCONTAINERS_RYUK_DISABLED: 'true' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    if (interruptAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // The delay counts from the CLI's 'running' line (its signal handlers are on by then): on a
+    // busy machine Node's start-up alone can outlast a delay counted from the spawn.
+    if (interruptAfterMs !== undefined) {
+      const armed = (b: Buffer) => {
+        if (!(stderr + b.toString()).includes('agentcheck: running ')) return;
+        child.stderr.off('data', armed);
+        setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
+      };
+      child.stderr.on('data', armed);
+    }
+    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid ?? -1 }));
   });
 }
 
-/** Containers and networks carrying the run label of any agentcheck run. */
-function labelled(): string[] {
-  const containers = execFileSync('docker', ['ps', '-a', '--filter', 'label=agentcheck.run', '--format', '{{.Names}}'], { encoding: 'utf8' });
-  const networks = execFileSync('docker', ['network', 'ls', '--filter', 'label=agentcheck.run', '--format', '{{.Name}}'], { encoding: 'utf8' });
+/**
+ * Containers and networks of the runs the given agentcheck process made (`agentcheck.owner.pid`):
+ * other test files start container runs at the same time, and theirs are not this test's to judge.
+ */
+function labelled(pid: number): string[] {
+  const filter = `label=agentcheck.owner.pid=${pid}`;
+  const containers = execFileSync('docker', ['ps', '-a', '--filter', filter, '--format', '{{.Names}}'], { encoding: 'utf8' });
+  const networks = execFileSync('docker', ['network', 'ls', '--filter', filter, '--format', '{{.Name}}'], { encoding: 'utf8' });
   return [...containers.split('\n'), ...networks.split('\n')].filter(Boolean);
 }
 
@@ -49,7 +62,7 @@ describe.skipIf(!engine)('agentcheck scenario run --runtime containers (real CLI
     }
     expect(report.agents.every((a: { runtime: string }) => a.runtime === 'container')).toBe(true);
     expect(report.invariants.find((i: { kind: string }) => i.kind === 'exactly_once').status).toBe('pass');
-    expect(labelled()).toEqual([]);
+    expect(labelled(r.pid)).toEqual([]);
   });
 
   it('fails the buggy scenario in containers with the same finding as in processes', async () => {
@@ -58,7 +71,7 @@ describe.skipIf(!engine)('agentcheck scenario run --runtime containers (real CLI
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toMatch(/invariant '?one charge per order'? failed: duplicated: \d+ keys? applied more than once/);
     expect(r.stdout).toMatch(/invariant '?no order charged twice'? failed/);
-    expect(labelled()).toEqual([]);
+    expect(labelled(r.pid)).toEqual([]);
   });
 
   it('leaves no container or network with the run label when interrupted', async () => {
@@ -67,7 +80,7 @@ describe.skipIf(!engine)('agentcheck scenario run --runtime containers (real CLI
     const at = 3000 + Math.floor(Math.random() * 5000);
     const r = await runCli(['scenario', 'run', 'scenarios/order-fulfilment.yaml', '--runtime', 'containers', '--out', out, '--no-progress'], at);
     expect(r.code).toBe(130);
-    expect(labelled()).toEqual([]);
+    expect(labelled(r.pid)).toEqual([]);
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(report.verdict).toBe('aborted');
   });
