@@ -26,7 +26,16 @@ function runCli(args: string[], opts: { interruptAfterMs?: number } = {}): Promi
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    if (opts.interruptAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
+    // The delay counts from the CLI's 'running' line (its signal handlers are on by then): on a
+    // busy machine Node's start-up alone can outlast a delay counted from the spawn.
+    if (opts.interruptAfterMs !== undefined) {
+      const armed = (b: Buffer) => {
+        if (!(stderr + b.toString()).includes('agentcheck: running ')) return;
+        child.stderr.off('data', armed);
+        setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
+      };
+      child.stderr.on('data', armed);
+    }
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

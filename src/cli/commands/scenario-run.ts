@@ -66,7 +66,10 @@ export async function scenarioRun(file: string, flags: ScenarioRunFlags): Promis
   const offInterrupt = onInterrupt(onSignal);
 
   const progress = flags.progress === false ? undefined : createProgress({ stream: process.stderr });
-  progress?.log(`agentcheck: running ${scenario.name} (${scenario.agents.length} agents, ${scenario.edges.length} edges, ${scenario.phases.length} phases); reports in ${outDir}`);
+  // Printed with or without progress: it says where the reports go, and that Ctrl-C now cleans up.
+  const running = `agentcheck: running ${scenario.name} (${scenario.agents.length} agents, ${scenario.edges.length} edges, ${scenario.phases.length} phases); reports in ${outDir}`;
+  if (progress) progress.log(running);
+  else process.stderr.write(`${running}\n`);
   try {
     const { report, error } = await runScenarioDetailed(prepared?.scenario ?? scenario, {
       outDir,
