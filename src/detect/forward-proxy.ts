@@ -149,6 +149,11 @@ export class ForwardProxy {
         resolve();
       });
     });
+    if (this.closed) {
+      // close() ran while this listener was opening: it must not outlive the proxy.
+      server.close();
+      throw new Error('the forward proxy is closed');
+    }
     const { port } = server.address() as net.AddressInfo;
     entry.listen = `127.0.0.1:${port}`;
     this.callers.set(caller, entry);

@@ -183,6 +183,14 @@ describe('forward proxy', () => {
     await expect(fp.addCaller('late', [])).rejects.toThrow(/closed/);
   });
 
+  it('a listener still opening when close() runs is closed too', async () => {
+    const fp = new ForwardProxy();
+    const opening = fp.addCaller('late', []);
+    await fp.close();
+    await expect(opening).rejects.toThrow(/closed/);
+    expect(fp.callerNames()).toEqual([]);
+  });
+
   it('closes a tunnel that stays idle past idleMs', async () => {
     const edge = await upstream();
     const { urls } = await proxy({ planner: [edge.authority] }, { idleMs: 200 });
