@@ -115,7 +115,8 @@ async function drive(url: string, generators: number, seed: string): Promise<{ r
 
 describe('two generator processes at a total rate R', () => {
   it('send the same arrivals (ids, traceparents) as one, with p50/p99 within 5 % against a fixed-delay target', async () => {
-    const target = await startServer(() => ({ delayMs: 200 }));
+    // 500 ms: a scheduling stall of a few ms on a busy machine stays well inside 5 % of it.
+    const target = await startServer(() => ({ delayMs: 500 }));
     servers.push(target);
     const one = await drive(target.url, 1, 'gen-seed');
     const two = await drive(target.url, 2, 'gen-seed');
@@ -135,7 +136,7 @@ describe('two generator processes at a total rate R', () => {
     expect(two.history.filter((e) => e.type !== 'invoke').length).toBe(a2);
     const l1 = one.result.workflow.phases[0]!.latency!;
     const l2 = two.result.workflow.phases[0]!.latency!;
-    expect(l1.p50).toBeGreaterThanOrEqual(200);
+    expect(l1.p50).toBeGreaterThanOrEqual(500);
     expect(Math.abs(l2.p50 - l1.p50) / l1.p50).toBeLessThanOrEqual(0.05);
     expect(Math.abs(l2.p99 - l1.p99) / l1.p99).toBeLessThanOrEqual(0.05);
     expect(two.result.workflow.phases[0]!.requests).toBe(a2);
