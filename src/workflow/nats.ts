@@ -61,8 +61,11 @@ export interface EventStepPlan {
   publishSubject?: string;
 }
 
-/** A subject's events while the run lasts. */
-class EventRoute {
+/**
+ * A subject's events while the run lasts: the waits by match path and value, and the early
+ * events nobody waited for yet. Exported for its tests; {@link NatsBus} is the API.
+ */
+export class EventRoute {
   /** Match path text → (value → waiters). */
   private readonly waiting = new Map<string, Map<string, Set<(e: ReceivedEvent) => void>>>();
   /** `path\0value` → the first event with that value that nobody waited for yet (insertion order = age). */
@@ -86,7 +89,7 @@ class EventRoute {
   }
 
   /** One message on the subject. */
-  deliver(msg: Msg): void {
+  deliver(msg: Pick<Msg, 'subject' | 'data'>): void {
     let json: unknown;
     try {
       json = JSON.parse(Buffer.from(msg.data).toString('utf8'));
