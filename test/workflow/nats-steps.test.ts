@@ -181,6 +181,30 @@ describe.skipIf(skip !== null)('event steps on a real nats-server', { timeout: 6
     expect(r.seriesByName['workflow{workflow=lim}']!.phases[0]!.errors).toBe(refused.length);
   });
 
+  it('a JetStream publish nobody answers any more (its stream deleted mid-run) is nats:no-responders, not stored', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: 'EVGONE', subjects: ['evjs.gone'] });
+    const history: HistoryEvent[] = [];
+    let deleted: Promise<unknown> | undefined;
+    await runLoad({
+      workflows: [{ name: 'gone', steps: [{ name: 'put', url: `nats://127.0.0.1:${server.port}`, publish: { subject: 'evjs.gone', body: '${uuid}' } }] }],
+      phases: [{ name: 'p', durationMs: 800, rate: 20 }],
+      timeoutMs: 2000,
+      seed: 'gone',
+      history: (e) => {
+        history.push(e);
+        // The driver looked the binding up before the first workflow; the stream goes away now.
+        if (e.type === 'invoke' && !deleted) deleted = jsm.streams.delete('EVGONE');
+      },
+    });
+    await deleted;
+    const ends = history.filter((e) => e.type !== 'invoke');
+    const refused = ends.filter((e) => e.outcome === 'nats:no-responders');
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    for (const e of ends) expect(['completed', 'nats:no-responders']).toContain(e.outcome);
+    for (const e of refused) expect(e.type).toBe('fail');
+  });
+
   it('keeps early events for a later wait, and forgets them after the keep time', async () => {
     let now = 0;
     const bus = new NatsBus(() => now, 1000);
