@@ -3,14 +3,19 @@
  * engine. Each agent is on a network of its own, so the variant whose notifier calls inventory by
  * its network alias fails with a topology finding the network sinkhole saw (caller and peer
  * named); the same team without that call passes, with every agent's topology check passing; and
- * neither run leaves a container or network behind. Skips with one line where no engine answers.
+ * neither run leaves a container or network behind. Under the sinkhole, the isolation itself: from
+ * one agent, a peer's address and container name lead nowhere, its alias only to the sinkhole.
+ * Skips with one line where no engine answers.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dockerAvailable } from '../../src/images/engine.js';
+import { checkDockerEngine, dockerAvailable } from '../../src/images/engine.js';
+import { scenarioFromValue } from '../../src/scenario/load.js';
+import { runLeftovers, startContainerTeam } from '../../src/scenario/runtimes/containers.js';
+import { removeRunResources } from '../../src/scenario/runtimes/containers-cleanup.js';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/agentcheck.js');
@@ -104,5 +109,45 @@ describe.skipIf(!engine)('network isolation in the containers runtime (real CLI,
       ['planner', 'pass'],
     ]);
     expect(leftBy(r.pid)).toEqual([]);
+  });
+
+  it('isolation: a peer\'s IP address and container name are unreachable from another agent, its alias reaches only the sinkhole', async () => {
+    const scenario = scenarioFromValue({
+      name: 'isolation',
+      agents: [
+        { name: 'caller', command: 'node caller.mjs', readiness: { http: '/healthz', timeout: '20s' } },
+        { name: 'callee', command: 'node callee.mjs', readiness: { http: '/healthz', timeout: '20s' } },
+      ],
+      edges: [{ from: 'caller', to: 'callee', env: 'CALLEE_URL' }],
+      phases: [{ name: 'p', duration: '1s' }],
+    }, { baseDir: path.join(root, 'test/containers/fixtures') });
+    const runId = `topo${process.pid}-${Date.now().toString(36)}`;
+    const e = await checkDockerEngine();
+    try {
+      const team = await startContainerTeam(scenario, { runId, logDir: path.join(dir, runId) });
+      try {
+        const caller = team.agents.get('caller')!;
+        const callee = team.agents.get('callee')!;
+        const calleeInfo = await e.docker.getContainer(callee.containerId).inspect();
+        // Only its own network: not Docker's default bridge, where every container reaches every other.
+        expect(Object.keys(calleeInfo.NetworkSettings.Networks)).toEqual([team.networks.get('callee')]);
+        const calleeIp = calleeInfo.NetworkSettings.Networks[team.networks.get('callee')!]!.IPAddress;
+        const script = "const s=require('net').connect(+process.argv[2],process.argv[1]);s.on('connect',()=>{console.log('connected');process.exit(0)});s.on('error',(e)=>{console.log(e.code);process.exit(1)});setTimeout(()=>{console.log('timeout');process.exit(1)},3000)";
+        const connect = async (host: string) => (await caller.exec(['node', '-e', script, host, '8080'])).output.trim();
+        expect(await connect(calleeIp)).toMatch(/^(timeout|EHOSTUNREACH|ENETUNREACH|ECONNREFUSED)$/);
+        expect(await connect(callee.containerName)).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/);
+        expect(await connect('callee')).toBe('connected');
+        // The edge still works: caller → proxy → callee.
+        const res = (await (await fetch(`${team.agentUrls.get('caller')}/call`, { signal: AbortSignal.timeout(10_000) })).json()) as { status: number; body: string };
+        expect(res).toMatchObject({ status: 200, body: 'pong from callee' });
+        const direct = await team.directCalls!((ms) => ms);
+        expect(direct.observations).toMatchObject([{ caller: 'caller', peer: 'callee', target: 'callee:8080', count: 1 }]);
+      } finally {
+        await team.stop();
+      }
+      expect(await runLeftovers(runId, e)).toEqual({ empty: true, containers: [], networks: [], images: [] });
+    } finally {
+      await removeRunResources(e.docker, runId);
+    }
   });
 });
