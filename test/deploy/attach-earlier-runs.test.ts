@@ -4,7 +4,9 @@
  * traffic never crossed an edge inherits an earlier run's requests and fired faults (a vacuous run
  * reported with a full edge table, the way a false pass starts). Found deploying the Compose recipe:
  * a rerun with the same seed was answered from intake's idempotency cache, yet its report showed
- * the first run's edge figures and faults. Real servers and a separate agentcheck proxy on 127.0.0.1.
+ * the first run's edge figures and faults. The remote records must also reach the checks: fault
+ * coverage of a connection-level toxic is judged from them. Real servers and a separate agentcheck
+ * proxy on 127.0.0.1.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -70,6 +72,9 @@ phases:
   - name: broken
     duration: 1500ms
     faults: [{ edge: front->back, type: http_error, attributes: { status: 503 } }]
+  - name: slow
+    duration: 1500ms
+    faults: [{ edge: front->back, type: latency, attributes: { latency: 20 } }]
 load: { target: front, rate: 20, requests: [{ method: POST, path: /order }] }
 detectors: { traces: false }
 `, { baseDir: out, file: path.join(out, 's.yaml') });
@@ -77,7 +82,9 @@ detectors: { traces: false }
       const before = orders;
       const run = await runScenarioDetailed(scenario, { outDir: path.join(out, name), seed: '7' });
       const edge = run.report.edges?.find((e) => e.edge === 'front->back');
-      return { run, edge, orders: orders - before, fired: run.journal.filter((e) => e.fired).length };
+      // Fault coverage of the latency toxic (connection-level: judged from the edge's hop records).
+      const slow = run.report.checks?.find((c) => c.suite === 'fault coverage' && c.name.startsWith('latency'))?.status;
+      return { run, edge, slow, orders: orders - before, fired: run.journal.filter((e) => e.fired).length };
     };
 
     // Run 1: every order crosses the edge and the fault fires on it.
@@ -85,12 +92,15 @@ detectors: { traces: false }
     expect(first.orders).toBeGreaterThan(10);
     expect(first.edge?.requests).toBe(first.orders);
     expect(first.fired).toBeGreaterThan(0);
+    // The remote proxy's records reach the checks too, not only the edge table.
+    expect(first.slow).toBe('pass');
 
     // Run 2 on the same proxy: its own requests only, not run 1's as well.
     const second = await runOnce('second');
     expect(second.orders).toBeGreaterThan(10);
     expect(second.edge?.requests).toBe(second.orders);
     expect(second.edge?.faultsFired.http_error).toBe(second.fired);
+    expect(second.slow).toBe('pass');
 
     // Run 3: nothing crosses the edge, so nothing was seen there and no fault fired, whatever the
     // proxy still holds from runs 1 and 2 (and the run is no pass).
@@ -99,6 +109,7 @@ detectors: { traces: false }
     expect(third.orders).toBeGreaterThan(10);
     expect(third.edge?.requests).toBe(0);
     expect(third.fired).toBe(0);
+    expect(third.slow).toBe('invalid');
     expect(third.run.report.verdict).not.toBe('pass');
   }, 60_000);
 });

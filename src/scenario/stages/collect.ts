@@ -39,6 +39,9 @@ export async function collectStage(started: Started, driven: Driven, drain?: Jou
   // not from the proxies' bounded buffers (which a long run overflows).
   const fromStore = store ? store.edgeFigures(driven.load) : undefined;
   const records = store ? recordsByEdge(store.hopRecords()) : edges.records;
+  // The store streams the embedded proxies' hops only: an attached edge's proxy runs elsewhere, and
+  // its records are the ones collectEdges read from its API.
+  if (store) for (const [edgeId, proxy] of started.team.proxies) if (proxy.remote) records.set(edgeId, edges.records.get(edgeId) ?? []);
   return {
     edges: fromStore ? mergeReports(edges.reports, fromStore.reports) : edges.reports,
     series: { ...(driven.load?.seriesByName ?? {}), ...edges.series, ...(fromStore?.series ?? {}) },
