@@ -111,10 +111,11 @@ slo:
     expect(edge?.faultsFired.http_latency).toBeGreaterThan(0);
     expect(edge?.traceparentPropagated).toBe(1);
     expect(report.faultWindows).toHaveLength(1);
-    // The shaded window sits on its phase, on the same clock as the phases and the timeline.
+    // The shaded window sits on its phase, on the same clock as the phases and the timeline (a
+    // loose bound: applying and removing toxics takes longer on a busy machine; a clock mix-up is seconds).
     const slowPhase = report.phases.find((p) => p.name === 'slow')!;
-    expect(Math.abs(report.faultWindows[0]!.startMs - slowPhase.startMs)).toBeLessThan(250);
-    expect(Math.abs(report.faultWindows[0]!.endMs - slowPhase.endMs)).toBeLessThan(250);
+    expect(Math.abs(report.faultWindows[0]!.startMs - slowPhase.startMs)).toBeLessThan(1000);
+    expect(Math.abs(report.faultWindows[0]!.endMs - slowPhase.endMs)).toBeLessThan(1000);
     // Tail attribution: the slow half of the workflows (the budget is p(50)) spent most of their
     // time on the edge with the fault, not on the outer edges that merely waited for it.
     expect(report.tail?.percentile).toBe(50);
