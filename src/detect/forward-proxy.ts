@@ -115,7 +115,7 @@ export class ForwardProxy {
   private readonly callers = new Map<string, Caller>();
   private readonly seen = new Map<string, ForwardViolation>();
   private readonly sockets = new Set<Duplex>();
-  private readonly upstream = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly upstream = new http.Agent({ keepAlive: true, maxSockets: 64, noDelay: true });
   private readonly now: () => number;
   private closed = false;
 
@@ -268,7 +268,7 @@ export class ForwardProxy {
     const target = parseProxyTarget('CONNECT', req.url ?? '');
     if (!target) return endRaw(socket, 400, 'Bad Request', `agentcheck: CONNECT needs host:port; got ${JSON.stringify(req.url)}\n`);
     if (!this.permit(caller, target)) return endRaw(socket, 403, 'Forbidden', this.refusal(caller, target));
-    const up = net.connect(target.port, target.host);
+    const up = net.connect({ port: target.port, host: target.host, noDelay: true });
     this.track(up);
     const idle = this.options.idleMs ?? 60_000;
     up.setTimeout(idle, () => up.destroy());
