@@ -271,14 +271,15 @@ export async function startContainerTeam(scenario: Scenario, options: ContainerT
     })().catch(failed);
     sinkholeReady.catch(() => undefined);
 
-    // A TCP readiness check must run inside the network: Docker's port proxy accepts
-    // connections on a published port even when nothing listens behind it.
+    // A TCP readiness check must run inside the agent's network: Docker's port proxy accepts
+    // connections on a published port even when nothing listens behind it. By container name:
+    // the proxy is on every network, where an agent's alias may also name the sinkhole.
     const tcpProbe = ownProxy
-      ? async (alias: string, port: number) => {
+      ? async (containerName: string, port: number) => {
           const proxy = await proxyReady.catch(() => undefined);
           if (!proxy) return false;
           const script = "const s=require('net').connect(+process.argv[2],process.argv[1]);s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),1000)";
-          const r = await proxy.container.exec(['node', '-e', script, alias, String(port)]).catch(() => ({ exitCode: 1, output: '' }));
+          const r = await proxy.container.exec(['node', '-e', script, containerName, String(port)]).catch(() => ({ exitCode: 1, output: '' }));
           return r.exitCode === 0;
         }
       : undefined;
