@@ -101,6 +101,40 @@ describe.skipIf(skip !== null)('event steps on a real nats-server', { timeout: 6
     expect(r.workflow.phases[0]!.latency!.p50!).toBeGreaterThanOrEqual(200);
   });
 
+  it('drives event workflows in the closed model too: each loop starts its next workflow at the event', async () => {
+    const sub = nc.subscribe('closed.req', { callback: (_e, m) => setTimeout(() => nc.publish('closed.done', m.data), 20) });
+    await nc.flush();
+    const history: HistoryEvent[] = [];
+    const url = `nats://127.0.0.1:${server.port}`;
+    const r = await runLoad({
+      model: 'closed',
+      connections: 2,
+      workflows: [
+        {
+          name: 'c',
+          steps: [
+            { name: 'place', url, publish: { subject: 'closed.req', body: { id: '${uuid}' } } },
+            { name: 'done', url, awaitEvent: { subject: 'closed.done', match: { path: 'id', equals: '${uuid}' } }, timeoutMs: 2000 },
+          ],
+        },
+      ],
+      phases: [{ name: 'p', durationMs: 500 }],
+      timeoutMs: 2000,
+      seed: 'closed',
+      history: (e) => history.push(e),
+    });
+    await sub.drain();
+    const ends = history.filter((e) => e.type !== 'invoke');
+    // Two loops, each waiting >= 20 ms for its event: at most 2 × 500 / 20 workflows, at least a few.
+    expect(ends.length).toBeGreaterThanOrEqual(4);
+    expect(ends.length).toBeLessThanOrEqual(52);
+    for (const e of ends) {
+      expect(e.outcome).toBe('completed');
+      expect(e.latencyMs!).toBeGreaterThanOrEqual(20);
+    }
+    expect(r.model).toBe('closed');
+  });
+
   it('ends a workflow whose event never comes as a timeout at the wait’s timeout', async () => {
     const history: HistoryEvent[] = [];
     const url = `nats://127.0.0.1:${server.port}`;
