@@ -252,9 +252,11 @@ http.createServer((req, res) => {
       void snapshot('last');
     }, Math.max(firstMs + 1, totalMs - 1000)),
   ];
-  // EVIDENCE_BENCH_TRACE=1: RSS and heap every 30 s on stderr (no gc: what the process holds).
+  // EVIDENCE_BENCH_TRACE=1: RSS and heap every 30 s on stderr (no gc: what the process holds);
+  // EVIDENCE_BENCH_TRACE=gc: after a full GC (what is live; the GC pauses the run briefly).
   const trace = process.env.EVIDENCE_BENCH_TRACE
     ? setInterval(() => {
+        if (process.env.EVIDENCE_BENCH_TRACE === 'gc') globalThis.gc?.();
         const m = process.memoryUsage();
         process.stderr.write(`${which} ${((performance.now() - t0) / 1000).toFixed(0)}s rss ${(m.rss / MB).toFixed(1)} heap ${(m.heapUsed / MB).toFixed(1)}/${(m.heapTotal / MB).toFixed(1)} external ${(m.external / MB).toFixed(1)} MB\n`);
       }, 30_000)
