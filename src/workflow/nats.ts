@@ -185,7 +185,13 @@ export class NatsBus {
         }
         route.addPath(s.await.path);
       }
-      if (s.publishSubject !== undefined) await this.binding(nc, s.url, s.publishSubject);
+      if (s.publishSubject !== undefined) {
+        try {
+          await this.binding(nc, s.url, s.publishSubject);
+        } catch (e) {
+          throw new AgentcheckError('environment', `broker ${s.url}: could not ask JetStream which stream binds '${s.publishSubject}': ${(e as Error).message}`);
+        }
+      }
     }
     for (const nc of this.conns.values()) await nc.flush();
   }

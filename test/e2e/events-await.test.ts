@@ -51,7 +51,8 @@ describe.skipIf(skip !== null)('load that publishes events and awaits the comple
     // A redelivered order waits the consumer's AckWait (500 ms) at least, from the publish's
     // intended start to its order.booked: the lost-acks phase's latency shows it.
     const lost = r.report.phases.find((p: any) => p.name === 'lost-acks');
-    expect(lost.latency.p95).toBeGreaterThanOrEqual(500);
+    // (less 10 ms: the broker's timer and our clock are different clocks).
+    expect(lost.latency.p95).toBeGreaterThanOrEqual(490);
     const baseline = r.report.phases.find((p: any) => p.name === 'baseline');
     expect(baseline.latency.p50).toBeLessThan(lost.latency.p95);
     // Step budgets on the publish step were judged, like HTTP steps.
