@@ -7,6 +7,7 @@
 import type { CheckResult } from '../report/model.js';
 import type { Hop, PhaseSpan } from './hops.js';
 import type { DirectCalls } from './sinkhole.js';
+import type { ResolvedAllow } from './topology-allow.js';
 
 /** One workflow as the load driver started it (the entry agent's inbound traffic). */
 export interface EntryWorkflow {
@@ -45,6 +46,8 @@ export interface DetectorInput {
     failure?: string;
     /** Set where the platform has no socket table to read (no /proc): why nothing was sampled. */
     unavailable?: string;
+    /** Declared outside dependencies (`detectors.topology.allow`), with the addresses their names resolved to. */
+    outside?: ResolvedAllow;
   };
   /** What the process runtime's forward proxy (`forward-proxy.ts`) refused, and whom it served. */
   forwardProxy?: ForwardProxyView;
@@ -69,6 +72,8 @@ export interface ForwardProxyView {
   /** Requests and tunnels forwarded to a declared edge, per caller. */
   forwarded: ReadonlyMap<string, number>;
   violations: readonly ForwardObservation[];
+  /** Calls forwarded to declared outside dependencies (`detectors.topology.allow`), with the entry that matched. */
+  allowed?: ReadonlyArray<ForwardObservation & { entry: string }>;
   /** Agents by their own `host:port`, to name a peer whose port was asked for. */
   peers: ReadonlyMap<string, string>;
 }

@@ -5,12 +5,14 @@
  * declared edges' proxies is forwarded (absolute-form → origin-form; `CONNECT` → a tunnel), so a
  * client that sends everything to the proxy keeps working. Anything else, another agent's own port
  * or any other host, is refused with 403 without being contacted (no traffic leaves loopback) and
- * recorded as a violation. It sees only clients that honour `HTTP_PROXY`; Node 20's `fetch` and raw
+ * recorded as a violation, unless the scenario declares it an outside dependency
+ * (`detectors.topology.allow`, `topology-allow.ts`): then it is forwarded for real and counted. It sees only clients that honour `HTTP_PROXY`; Node 20's `fetch` and raw
  * sockets do not, which is what the socket view (`socket-view.ts`) is for.
  */
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { allowedBy, type AllowRule } from './topology-allow.js';
 
 /** Where a proxy request goes. */
 export interface ProxyTarget {
@@ -107,13 +109,22 @@ interface Caller {
   server: http.Server;
   listen: string;
   allowed: Set<string>;
+  /** Declared outside dependencies (`detectors.topology.allow`): forwarded, and counted in {@link ForwardProxy.seenAllowed}. */
+  outside: readonly AllowRule[];
   forwarded: number;
+}
+
+/** Calls to declared outside dependencies, one per (caller, target). */
+export interface AllowedCall extends ForwardViolation {
+  /** The allow entry that matched, as written. */
+  entry: string;
 }
 
 /** One forward-proxy listener per caller; {@link close} ends every listener, connection and tunnel. */
 export class ForwardProxy {
   private readonly callers = new Map<string, Caller>();
   private readonly seen = new Map<string, ForwardViolation>();
+  private readonly seenAllowed = new Map<string, AllowedCall>();
   private readonly sockets = new Set<Duplex>();
   private readonly upstream = new http.Agent({ keepAlive: true, maxSockets: 64, noDelay: true });
   private readonly now: () => number;
@@ -125,16 +136,17 @@ export class ForwardProxy {
 
   /**
    * Opens `caller`'s listener on 127.0.0.1 (a free port) and returns its URL (`http://127.0.0.1:port`).
-   * `allowed` are the `host:port` addresses it may reach (its declared edges' proxies).
+   * `allowed` are the `host:port` addresses it may reach (its declared edges' proxies); `outside`
+   * the declared outside dependencies (each rule's `from` is honoured: one for another caller is ignored).
    */
-  async addCaller(caller: string, allowed: Iterable<string>): Promise<string> {
+  async addCaller(caller: string, allowed: Iterable<string>, outside: readonly AllowRule[] = []): Promise<string> {
     if (this.closed) throw new Error('the forward proxy is closed');
     if (this.callers.has(caller)) throw new Error(`the forward proxy already has a listener for ${caller}`);
     const server = http.createServer({ maxHeaderSize: this.options.maxHeaderSize ?? 16 * 1024, requestTimeout: 0 });
     server.headersTimeout = this.options.headersTimeoutMs ?? 10_000;
     server.keepAliveTimeout = 5000;
     server.timeout = this.options.idleMs ?? 60_000;
-    const entry: Caller = { name: caller, server, listen: '', allowed: new Set([...allowed].map(normalizeAuthority)), forwarded: 0 };
+    const entry: Caller = { name: caller, server, listen: '', allowed: new Set([...allowed].map(normalizeAuthority)), outside, forwarded: 0 };
     server.on('connection', (socket) => this.track(socket));
     server.on('request', (req, res) => this.onRequest(entry, req, res));
     server.on('connect', (req, socket, head) => this.onConnect(entry, req, socket, head));
@@ -180,13 +192,19 @@ export class ForwardProxy {
     return [...this.seen.values()].map((v) => ({ ...v }));
   }
 
+  /** The calls forwarded to declared outside dependencies so far, one per (caller, target). */
+  allowedCalls(): AllowedCall[] {
+    return [...this.seenAllowed.values()].map((v) => ({ ...v }));
+  }
+
   /**
    * What was refused and forwarded since the last take, and starts counting afresh: a team shared
    * by several runs (game-day experiments with `restart: false`) reports each run's own calls.
    */
-  take(): { violations: ForwardViolation[]; forwarded: Map<string, number> } {
-    const taken = { violations: this.violations(), forwarded: this.forwardedCounts() };
+  take(): { violations: ForwardViolation[]; forwarded: Map<string, number>; allowed: AllowedCall[] } {
+    const taken = { violations: this.violations(), forwarded: this.forwardedCounts(), allowed: this.allowedCalls() };
     this.seen.clear();
+    this.seenAllowed.clear();
     for (const c of this.callers.values()) c.forwarded = 0;
     return taken;
   }
@@ -210,17 +228,20 @@ export class ForwardProxy {
     socket.once('close', () => this.sockets.delete(socket));
   }
 
-  /** True when `target` is one of the caller's edges; otherwise records the violation. */
+  /** True when `target` is one of the caller's edges or a declared outside dependency (recorded); otherwise records the violation. */
   private permit(caller: Caller, target: ProxyTarget): boolean {
     if (caller.allowed.has(normalizeAuthority(target.authority))) {
       caller.forwarded++;
       return true;
     }
     const key = `${caller.name} ${target.authority}`;
-    const v = this.seen.get(key);
+    const rule = allowedBy(caller.outside, caller.name, target.host, target.port);
+    const seen: Map<string, ForwardViolation> = rule ? this.seenAllowed : this.seen;
+    const v = seen.get(key);
     if (v) v.count++;
+    else if (rule) this.seenAllowed.set(key, { caller: caller.name, target: target.authority, count: 1, firstAtMs: this.now(), entry: rule.text });
     else this.seen.set(key, { caller: caller.name, target: target.authority, count: 1, firstAtMs: this.now() });
-    return false;
+    return rule !== undefined;
   }
 
   private refusal(caller: Caller, target: ProxyTarget): string {

@@ -441,7 +441,26 @@ const defs: Record<string, SchemaNode> = {
       'x-expected': 'false or { min_share }',
     },
     retry_after: { const: false, description: 'false turns off the Retry-After check (callers coming back sooner than told).', 'x-expected': 'false' },
-    topology: { const: false, description: 'false turns off the topology check (undeclared calls, calls around an edge proxy).' , 'x-expected': 'false' },
+    topology: {
+      description: 'The topology check (undeclared calls, calls around an edge proxy). false turns it off; allow declares outside dependencies.',
+      oneOf: [
+        { const: false },
+        obj('Settings.', {
+          allow: list(
+            'Outside dependencies agents may call (an LLM API, a registry, a database): forwarded by the forward proxy and not findings.',
+            {
+              description: 'host[:port], *.domain[:port], IP or CIDR[:port] (IPv6 in brackets before a port), or { from, to } for one caller.',
+              anyOf: [
+                str('A target for every agent, e.g. "api.openai.com:443", "*.example.com", "10.0.0.0/8:5432", "[::1]:8080".', { minLength: 1 }),
+                obj('A target for one caller.', { from: ref('name', 'The agent allowed to call it.'), to: str('The target, as in the string form.', { minLength: 1 }) }, ['from', 'to']),
+              ],
+              'x-expected': 'a target string or { from, to }',
+            },
+          ),
+        }),
+      ],
+      'x-expected': 'false or { allow }',
+    },
   }),
   invariant: obj(
     'A check after the run (or after each phase). Exactly one of http, command, exactly_once.',

@@ -265,8 +265,12 @@ export interface DetectorsInput {
   traces?: false | { min_share?: number };
   /** Callers honour 429 / Retry-After. */
   retry_after?: false;
-  /** Topology conformance (process runtime: the agents' sockets). */
-  topology?: false;
+  /**
+   * Topology conformance (process runtime: the forward proxy and the agents' sockets; containers:
+   * the network sinkhole). `allow`: declared outside dependencies, `host[:port]`, `*.domain[:port]`,
+   * `IP/CIDR[:port]` (IPv6 in brackets before a port), or `{ from: agent, to: … }` for one caller.
+   */
+  topology?: false | { allow?: Array<string | { from: string; to: string }> };
 }
 
 /** A check run at the end of the run (and optionally after each phase). */

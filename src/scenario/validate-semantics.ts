@@ -12,6 +12,7 @@ import { RESERVED_EDGE_ENV, RUNTIME_ENV } from './reserved-env.js';
 import { attributeRangeProblem } from './validate-attribute-ranges.js';
 import { describeValue, didYouMean, type FieldPath, type ValidationIssue } from './validate-issue.js';
 import { checkJsonPath } from './validate-paths.js';
+import { parseAllowTarget } from '../detect/topology-allow.js';
 
 /** Which toxic types exist and which of them are message-level (need an http edge). */
 export interface ToxicCatalogue {
@@ -318,6 +319,17 @@ export function validateScenarioSemantics(doc: unknown, options: SemanticOptions
         const known = [...edges.keys()];
         out.push({ path: ['detectors', 'loops', 'allow', i], message: `unknown edge "${edgeId}"${didYouMean(edgeId, known)}, expected one of: ${known.join(', ') || '(no edges)'}` });
       }
+    });
+  }
+
+  // Topology: each declared outside dependency parses (host, port, CIDR), and its caller is an agent.
+  if (isObj(doc.detectors) && isObj(doc.detectors.topology)) {
+    listOf(doc.detectors.topology.allow).forEach((entry, i) => {
+      const at: FieldPath = ['detectors', 'topology', 'allow', i];
+      const target = typeof entry === 'string' ? entry : isObj(entry) ? str(entry.to) : undefined;
+      if (isObj(entry)) agentRef(entry.from, [...at, 'from']);
+      const problem = target === undefined ? undefined : parseAllowTarget(target);
+      if (typeof problem === 'string') out.push({ path: typeof entry === 'string' ? at : [...at, 'to'], message: problem });
     });
   }
 

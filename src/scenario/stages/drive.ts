@@ -254,17 +254,19 @@ function socketView(ctx: RunContext, started: Started, now: () => number): { vie
   }
   const peers = new Map(agents.map((a) => [`${a.host}:${a.port}`, a.name]));
   if (!view.available) return { sockets: { observations: [], allowed, peers, unavailable: 'this system has no /proc, so the sockets agents hold could not be read' } };
-  return { view, sockets: { observations: [], allowed, peers } };
+  const outside = started.outside ? { outside: started.outside } : {};
+  return { view, sockets: { observations: [], allowed, peers, ...outside } };
 }
 
 /** What the forward proxy refused, on the load clock (`epochOffset`: Date.now() at 0 ms), with the agents' own addresses to name peers. */
 function forwardProxyView(started: Started, epochOffset: number): NonNullable<Driven['forwardProxy']> {
   const { proxy, kept } = started.forward!;
   // Since the previous drive on this team ended (its start-up, for the first).
-  const { violations, forwarded } = proxy.take();
+  const { violations, forwarded, allowed } = proxy.take();
   return {
     callers: new Map(proxy.callerNames().map((name) => [name, kept.get(name) ?? []])),
     forwarded,
+    allowed: allowed.map((a) => ({ caller: a.caller, target: a.target, count: a.count, firstMs: a.firstAtMs - epochOffset, entry: a.entry })),
     violations: violations.map((v) => ({ caller: v.caller, target: v.target, count: v.count, firstMs: v.firstAtMs - epochOffset })),
     peers: new Map([...started.team.agents.values()].map((a) => [`${a.host}:${a.port}`, a.name])),
   };

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ForwardProxy, proxyEnv } from '../../detect/forward-proxy.js';
+import { parseAllowList, resolveAllow, type ResolvedAllow } from '../../detect/topology-allow.js';
 import { AgentcheckError } from '../../errors.js';
 import type { AgentReport } from '../../report/model.js';
 import { openChaosBackend, type ChaosBackend } from '../chaos-backend.js';
@@ -19,6 +20,8 @@ export interface Started {
   agentUrls: Map<string, string>;
   /** The process runtime's forward proxy (absent with `detectors: { topology: false }` and in containers). */
   forward?: StartedForwardProxy;
+  /** The process runtime's declared outside dependencies, their names resolved at start (for the socket view). */
+  outside?: ResolvedAllow;
 }
 
 /** The forward proxy of a process-runtime team, and which of its variables each agent's own `env` kept. */
@@ -55,6 +58,7 @@ export class StartFailed extends Error {
 export async function startStage(ctx: RunContext): Promise<Started> {
   const { scenario, options } = ctx;
   const partial: PartialStart = {};
+  let outside: ResolvedAllow | undefined;
   try {
     if ((options.runtime ?? scenario.runtime) === 'containers') {
       if (options.toxiproxyUrl) {
@@ -68,7 +72,10 @@ export async function startStage(ctx: RunContext): Promise<Started> {
     } else {
       partial.backend = await openChaosBackend(scenario, { ...(options.toxiproxyUrl ? { toxiproxyUrl: options.toxiproxyUrl } : {}), seed: ctx.seed });
       ctx.checkAbort();
-      const forward = scenario.detectors?.topology === false ? undefined : (partial.forward = { proxy: new ForwardProxy(), kept: new Map<string, string[]>() });
+      const topology = scenario.detectors?.topology;
+      // Validated at load time (validate-semantics.ts), so parsing cannot fail here.
+      const allow = parseAllowList(topology === false ? [] : (topology?.allow ?? []));
+      const forward = topology === false ? undefined : (partial.forward = { proxy: new ForwardProxy(), kept: new Map<string, string[]>() });
       partial.team = await startTeam(scenario, {
         client: partial.backend.client,
         logDir: ctx.logDir,
@@ -77,16 +84,18 @@ export async function startStage(ctx: RunContext): Promise<Started> {
         // Each started agent's HTTP(S) goes through its own forward-proxy listener (the caller is the listener).
         ...(forward ? { agentEnv: async (agent: string, callees: readonly EdgeProxy[], userEnv: Readonly<Record<string, string>>) => {
           const direct = callees.map((p) => p.listen);
-          const { env, kept } = proxyEnv(await forward.proxy.addCaller(agent, direct), direct, userEnv);
+          const { env, kept } = proxyEnv(await forward.proxy.addCaller(agent, direct, allow), direct, userEnv);
           forward.kept.set(agent, kept);
           return env;
         } } : {}),
       });
+      // Resolved once, as the run starts: a name whose addresses change later can be reported (docs/detectors.md).
+      if (allow.length > 0) outside = await resolveAllow(allow);
     }
     const { team, backend } = partial as Required<Pick<PartialStart, 'team' | 'backend'>>;
     void team.crashed.then((c) => ctx.abort(`agent '${c.agent}' crashed (exit ${c.exit})`));
     ctx.checkAbort();
-    return { backend, team, agentUrls: new Map([...team.agents].map(([name, a]) => [name, a.url])), ...(partial.forward ? { forward: partial.forward } : {}) };
+    return { backend, team, agentUrls: new Map([...team.agents].map(([name, a]) => [name, a.url])), ...(partial.forward ? { forward: partial.forward } : {}), ...(outside ? { outside } : {}) };
   } catch (err) {
     const agentReports = (err as { agentReports?: AgentReport[] }).agentReports;
     if (agentReports) partial.agentReports = agentReports;
