@@ -7,6 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ForwardProxy, normalizeAuthority, parseProxyTarget, proxyEnv } from '../../src/detect/forward-proxy.js';
+import { parseAllowList } from '../../src/detect/topology-allow.js';
 
 interface Upstream {
   authority: string;
@@ -87,6 +88,18 @@ function connect(via: URL, authority: string): Promise<{ status: number; socket:
   });
 }
 
+/** A GET sent through an opened tunnel; resolves with the upstream's answer once it arrives. */
+function throughTunnel(socket: net.Socket, path: string, authority: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.on('data', (b: Buffer) => {
+      text += b.toString();
+      if (text.includes('upstream saw')) resolve(text);
+    });
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`);
+  });
+}
+
 describe('forward proxy', () => {
   it('forwards a call to a declared edge in origin-form, without the proxy headers', async () => {
     const edge = await upstream();
@@ -126,7 +139,7 @@ describe('forward proxy', () => {
     // A run that takes them starts the next one afresh (a team shared by game-day experiments).
     expect(fp.take().violations).toHaveLength(2);
     await viaProxy(urls.notifier!, 'http://hooks.example.com/orders');
-    expect(fp.take()).toEqual({ violations: [{ caller: 'notifier', target: 'hooks.example.com:80', count: 1, firstAtMs: 1002 }], forwarded: new Map([['notifier', 0]]) });
+    expect(fp.take()).toEqual({ violations: [{ caller: 'notifier', target: 'hooks.example.com:80', count: 1, firstAtMs: 1002 }], forwarded: new Map([['notifier', 0]]), allowed: [] });
   });
 
   it('tunnels CONNECT to a declared edge, and refuses CONNECT elsewhere with 403', async () => {
@@ -134,14 +147,7 @@ describe('forward proxy', () => {
     const { fp, urls } = await proxy({ planner: [edge.authority] });
     const ok = await connect(urls.planner!, edge.authority);
     expect(ok.status).toBe(200);
-    const answer = await new Promise<string>((resolve) => {
-      let text = '';
-      ok.socket.on('data', (b: Buffer) => {
-        text += b.toString();
-        if (text.includes('upstream saw')) resolve(text);
-      });
-      ok.socket.write(`GET /through-tunnel HTTP/1.1\r\nHost: ${edge.authority}\r\nConnection: close\r\n\r\n`);
-    });
+    const answer = await throughTunnel(ok.socket, '/through-tunnel', edge.authority);
     expect(answer).toMatch(/^HTTP\/1\.1 200[\s\S]*upstream saw GET \/through-tunnel/);
     ok.socket.destroy();
     const refused = await connect(urls.planner!, 'api.example.com:443');
@@ -198,6 +204,49 @@ describe('forward proxy', () => {
     const t0 = performance.now();
     await new Promise((resolve) => tunnel.socket.once('close', resolve));
     expect(performance.now() - t0).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe('forward proxy with declared outside dependencies', () => {
+  it('forwards an allowed target for real (absolute-form and CONNECT), counts it, and still refuses the rest', async () => {
+    const edge = await upstream();
+    const llm = await upstream();
+    const other = await upstream();
+    const fp = new ForwardProxy({ now: () => 500 });
+    cleanups.push(() => fp.close());
+    // Only loopback: a CIDR entry for the stand-in "LLM API", a per-caller entry naming another agent.
+    const allow = parseAllowList([`127.0.0.0/8:${llm.authority.split(':')[1]}`, { from: 'planner', to: other.authority }]);
+    const notifier = new URL(await fp.addCaller('notifier', [edge.authority], allow));
+    const res = await viaProxy(notifier, `http://${llm.authority}/v1/chat?x=1`, { method: 'POST', body: '{"q":1}' });
+    expect(res).toEqual({ status: 200, body: 'upstream saw POST /v1/chat?x=1' });
+    expect(llm.hits).toMatchObject([{ url: '/v1/chat?x=1', body: '{"q":1}', headers: { host: llm.authority } }]);
+    const tunnel = await connect(notifier, llm.authority);
+    expect(tunnel.status).toBe(200);
+    const answer = await throughTunnel(tunnel.socket, '/tunnelled', llm.authority);
+    expect(answer).toMatch(/upstream saw GET \/tunnelled/);
+    tunnel.socket.destroy();
+    // The entry for planner does not let notifier through; nor does the CIDR on another port.
+    expect((await viaProxy(notifier, `http://${other.authority}/x`)).status).toBe(403);
+    expect((await connect(notifier, 'api.example.com:443')).status).toBe(403);
+    expect(other.hits).toEqual([]);
+    expect(fp.allowedCalls()).toEqual([{ caller: 'notifier', target: llm.authority, count: 2, firstAtMs: 500, entry: `127.0.0.0/8:${llm.authority.split(':')[1]}` }]);
+    expect(fp.violations().map((v) => v.target)).toEqual([other.authority, 'api.example.com:443']);
+    expect(fp.forwardedCounts().get('notifier')).toBe(0);
+    const taken = fp.take();
+    expect(taken.allowed).toHaveLength(1);
+    expect(fp.allowedCalls()).toEqual([]);
+  });
+
+  it('forwards a per-caller entry for its caller only', async () => {
+    const hook = await upstream();
+    const fp = new ForwardProxy();
+    cleanups.push(() => fp.close());
+    const allow = parseAllowList([{ from: 'notifier', to: hook.authority }]);
+    const notifier = new URL(await fp.addCaller('notifier', [], allow));
+    const planner = new URL(await fp.addCaller('planner', [], allow));
+    expect((await viaProxy(notifier, `http://${hook.authority}/hook`)).status).toBe(200);
+    expect(await viaProxy(planner, `http://${hook.authority}/hook`)).toEqual({ status: 403, body: `agentcheck: planner may call only its declared edges; ${hook.authority} is not one\n` });
+    expect(hook.hits).toHaveLength(1);
   });
 });
 

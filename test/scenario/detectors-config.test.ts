@@ -55,3 +55,25 @@ describe('amplification budgets', () => {
     expect(issues('slo: ["edge.a->b.amplification >= 1.2"]\n')).toEqual([expect.stringMatching(/amplification is a ceiling/)]);
   });
 });
+
+describe('detectors.topology.allow (declared outside dependencies)', () => {
+  it('accepts every form, and topology: false still', () => {
+    expect(parse('detectors: { topology: { allow: ["api.openai.com:443", "*.example.com", "10.0.0.0/8", { from: a, to: "[::1]:80" }] } }\n').detectors.topology).toEqual({
+      allow: ['api.openai.com:443', '*.example.com', '10.0.0.0/8', { from: 'a', to: '[::1]:80' }],
+    });
+    expect(parse('detectors: { topology: {} }\n').detectors.topology).toEqual({});
+    expect(parse('detectors: { topology: false }\n').detectors.topology).toBe(false);
+  });
+
+  it('refuses a bad CIDR, a bad port, an unknown caller and a wrong shape, at their line and column', () => {
+    expect(issues('detectors:\n  topology:\n    allow:\n      - 10.0.0.0/33\n      - "api.openai.com:99999"\n      - { from: c, to: hooks.example.com }\n      - { from: a, to: "300.0.0.1" }\n      - 7\n')).toEqual([
+      '8:9: detectors.topology.allow[0]: bad CIDR prefix "/33" in "10.0.0.0/33", expected /0 to /32',
+      '9:9: detectors.topology.allow[1]: bad port "99999", expected 1 to 65535',
+      '10:17: detectors.topology.allow[2].from: unknown agent "c", expected one of: a, b',
+      '11:24: detectors.topology.allow[3].to: bad IP address "300.0.0.1", expected an IPv4 or IPv6 address',
+      '12:9: detectors.topology.allow[4]: got 7, expected a target string or { from, to }',
+    ]);
+    expect(issues('detectors: { topology: { allow: [{ to: x.example }] } }\n')).toEqual([expect.stringMatching(/^5:\d+: detectors\.topology\.allow\[0\]\.from: missing/)]);
+    expect(issues('detectors: { topology: true }\n')).toEqual([expect.stringMatching(/^5:\d+: detectors\.topology: got true, expected false or \{ allow \}/)]);
+  });
+});
