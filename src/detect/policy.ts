@@ -6,7 +6,8 @@
  * proxies (`socket-view.ts`), which catches the clients that ignore `HTTP_PROXY`. A call to a peer's
  * own port bypasses the edge's proxy (its faults and its records), a call anywhere else is an
  * undeclared call. Either fails the run, naming the caller, the target, how often it was seen,
- * when first and by which view.
+ * when first and by which view. Outside dependencies the scenario declares
+ * (`detectors.topology.allow`, `topology-allow.ts`) are not findings; the check names them.
  */
 import { suiteOf, type Detector } from './detector.js';
 import { directCallResults } from './sinkhole.js';
