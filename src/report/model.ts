@@ -56,6 +56,8 @@ export interface FaultWindow {
   startMs: number;
   endMs: number;
   label: string;
+  /** The scenario phase whose faults these were (absent for windows that are not a phase's, e.g. an abort). */
+  phase?: string;
 }
 
 /** One SLO budget evaluated over a scope (a phase, a window, or the whole run). */

@@ -341,5 +341,5 @@ function isConfigError(err: unknown): boolean {
 }
 
 function faultWindow(phase: ScenarioPhase, startMs: number, endMs: number): FaultWindow {
-  return { startMs, endMs, label: `${phase.name}: ${phase.faults.map((f) => `${f.type} ${f.edge}`).join(', ')}` };
+  return { startMs, endMs, label: `${phase.name}: ${phase.faults.map((f) => `${f.type} ${f.edge}`).join(', ')}`, phase: phase.name };
 }

@@ -18,7 +18,7 @@
  *   are `skipped`, saying why: no evidence either way.
  */
 import type { CheckResult, FaultWindow } from '../../report/model.js';
-import type { ScenarioFault, ScenarioPhase } from '../types.js';
+import type { ScenarioFault } from '../types.js';
 import type { Checker } from './judge.js';
 
 /** The suite name of the coverage checks in reports. */
@@ -63,11 +63,6 @@ export function coverageCheck(x: FaultExposure): CheckResult {
   return { ...base, status: 'invalid', message: 'the fault was never exercised: no request crossed the edge while it was on; the run says nothing about it' };
 }
 
-/** Each phase's fault window (the phase name is the window label's prefix, as drive.ts writes it). */
-function windowOf(windows: readonly FaultWindow[], phase: ScenarioPhase): FaultWindow | undefined {
-  return windows.find((w) => w.label.startsWith(`${phase.name}: `));
-}
-
 /** The judge-stage checker: one coverage check per fault of every phase that ran with faults. */
 export const faultCoverageChecker: Checker = {
   name: 'fault coverage',
@@ -88,7 +83,7 @@ export const faultCoverageChecker: Checker = {
     const checks: CheckResult[] = [];
     for (const phase of ctx.scenario.phases) {
       if (phase.faults.length === 0) continue;
-      const w = windowOf(driven.faultWindows, phase);
+      const w = driven.faultWindows.find((x) => x.phase === phase.name);
       if (!w) continue; // the phase did not run (aborted before it)
       for (const fault of phase.faults) {
         const kept = collected.kept.get(fault.edge);
