@@ -7,7 +7,6 @@
  * one agent, a peer's address and container name lead nowhere, its alias only to the sinkhole.
  * Skips with one line where no engine answers.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,38 +15,13 @@ import { checkDockerEngine, dockerAvailable } from '../../src/images/engine.js';
 import { scenarioFromValue } from '../../src/scenario/load.js';
 import { runLeftovers, startContainerTeam } from '../../src/scenario/runtimes/containers.js';
 import { removeRunResources } from '../../src/scenario/runtimes/containers-cleanup.js';
+import { dockerLeftBy, runCli } from './scenario-cli.js';
 
 const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin/agentcheck.js');
 const variant = path.join(root, 'scenarios/detectors/direct-call-containers.yaml');
 const engine = await dockerAvailable(5000);
 if (!engine) console.log('[e2e] containers topology tests skipped: no Docker engine reachable (start dockerd; .ci/run does)');
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** The agentcheck process's pid: its containers and networks carry it as `agentcheck.owner.pid`. */
-  pid: number;
-}
-
-function runCli(args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, CI: 'true', TESTCONTAINERS_RYUK_DISABLED: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid ?? -1 }));
-  });
-}
-
-/** Containers and networks the given agentcheck process created and left (other tests' runs are not ours to judge). */
-function leftBy(pid: number): string[] {
-  const filter = `label=agentcheck.owner.pid=${pid}`;
-  const list = (args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
-  return [...list(['ps', '-a', '--filter', filter, '--format', '{{.Names}}']), ...list(['network', 'ls', '--filter', filter, '--format', '{{.Name}}'])];
-}
 
 interface ReportCheck {
   suite: string;
@@ -82,7 +56,7 @@ describe.skipIf(!engine)('network isolation in the containers runtime (real CLI,
       ['payments', 'pass'],
       ['planner', 'pass'],
     ]);
-    expect(leftBy(r.pid)).toEqual([]);
+    expect(dockerLeftBy(r.pid)).toEqual([]);
   });
 
   it('the same team without the direct call passes, every topology check passing', async () => {
@@ -108,7 +82,7 @@ describe.skipIf(!engine)('network isolation in the containers runtime (real CLI,
       ['payments', 'pass'],
       ['planner', 'pass'],
     ]);
-    expect(leftBy(r.pid)).toEqual([]);
+    expect(dockerLeftBy(r.pid)).toEqual([]);
   });
 
   it('isolation: a peer\'s IP address and container name are unreachable from another agent, its alias reaches only the sinkhole', async () => {

@@ -2,43 +2,16 @@
  * End-to-end: the real CLI (`node bin/agentcheck.js scenario run`) on real agent processes.
  * Needs `npm run build` first (`npm test` does it).
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxyServer, type ProxyServer } from '../../src/chaos/server.js';
+import { runCli } from './scenario-cli.js';
 
 const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin/agentcheck.js');
 const team = path.join(root, 'scenarios/team');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], opts: { interruptAfterMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, CI: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    // The delay counts from the CLI's 'running' line (its signal handlers are on by then): on a
-    // busy machine Node's start-up alone can outlast a delay counted from the spawn.
-    if (opts.interruptAfterMs !== undefined) {
-      const armed = (b: Buffer) => {
-        if (!(stderr + b.toString()).includes('agentcheck: running ')) return;
-        child.stderr.off('data', armed);
-        setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
-      };
-      child.stderr.on('data', armed);
-    }
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Processes whose command line contains `marker` (the agents of one test carry a unique one). */
 function processesWith(marker: string): string[] {
