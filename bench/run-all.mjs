@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
-const all = readdirSync(dir).filter((f) => f.endsWith('.mjs') && f !== 'run-all.mjs').sort();
+// heap-diff.mjs is a tool (it compares two snapshots it is given), not a benchmark.
+const all = readdirSync(dir).filter((f) => f.endsWith('.mjs') && f !== 'run-all.mjs' && f !== 'heap-diff.mjs').sort();
 const chosen = wanted.length > 0 ? all.filter((f) => wanted.includes(f.replace(/\.mjs$/, ''))) : all;
 let failed = 0;
 for (const file of chosen) {

@@ -70,38 +70,48 @@ export function phaseAt(phases: readonly PhaseSpan[], tMs: number): string {
 }
 
 /**
- * Hops from every edge's records. `loadStartIso` is the load driver's start (its clock's zero), so
- * hops and the phases share one clock.
+ * Hops from every edge's records (each with its edge id; a store's rows or a buffer's), sorted by
+ * start. Only the hops are kept, not the records. `loadStartIso` is the load driver's start (its
+ * clock's zero), so hops and the phases share one clock.
  */
-export function hopsFromRecords(records: ReadonlyMap<string, readonly EdgeRecord[]>, phases: readonly PhaseSpan[], loadStartIso: string | undefined): Hop[] {
+export function hopsFromRecords(records: Iterable<EdgeRecord & { edge: string }>, phases: readonly PhaseSpan[], loadStartIso: string | undefined): Hop[] {
   const zero = loadStartIso ? Date.parse(loadStartIso) : 0;
   const hops: Hop[] = [];
-  for (const [edge, list] of records) {
-    const [from = edge, to = edge] = edge.split('->');
-    for (const r of list) {
-      const tMs = Date.parse(r.time) - zero;
-      const { traceId, spanId } = parseTraceparent(r.traceparent);
-      hops.push({
-        edge,
-        from,
-        to,
-        traceId,
-        spanId,
-        tMs,
-        latencyMs: r.latencyMs,
-        method: r.method,
-        path: r.path,
-        jsonrpcMethod: r.jsonrpcMethod,
-        idempotencyKey: r.idempotencyKey ?? null,
-        bodyHash: r.bodyHash ?? null,
-        tool: r.tool ?? null,
-        status: r.status,
-        retryAfterMs: retryAfterMs(r.retryAfter, Date.parse(r.time) + r.latencyMs),
-        ourCopy: r.copyOf !== undefined,
-        phase: phaseAt(phases, tMs),
-        requestId: r.requestId,
-      });
+  // One string per edge and method, not one per hop: a long run holds hundreds of thousands.
+  const ends = new Map<string, { edge: string; from: string; to: string }>();
+  const methods = new Map<string, string>();
+  for (const r of records) {
+    let end = ends.get(r.edge);
+    if (!end) {
+      const [from = r.edge, to = r.edge] = r.edge.split('->');
+      end = { edge: r.edge, from, to };
+      ends.set(r.edge, end);
     }
+    const { edge, from, to } = end;
+    let method = methods.get(r.method);
+    if (method === undefined) methods.set(r.method, (method = r.method));
+    const tMs = Date.parse(r.time) - zero;
+    const { traceId, spanId } = parseTraceparent(r.traceparent);
+    hops.push({
+      edge,
+      from,
+      to,
+      traceId,
+      spanId,
+      tMs,
+      latencyMs: r.latencyMs,
+      method,
+      path: r.path,
+      jsonrpcMethod: r.jsonrpcMethod,
+      idempotencyKey: r.idempotencyKey ?? null,
+      bodyHash: r.bodyHash ?? null,
+      tool: r.tool ?? null,
+      status: r.status,
+      retryAfterMs: retryAfterMs(r.retryAfter, Date.parse(r.time) + r.latencyMs),
+      ourCopy: r.copyOf !== undefined,
+      phase: phaseAt(phases, tMs),
+      requestId: r.requestId,
+    });
   }
   return hops.sort((a, b) => a.tMs - b.tMs);
 }

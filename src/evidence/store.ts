@@ -230,9 +230,17 @@ export class EvidenceStore implements SinkTarget {
     this.buffer(this.hopRows, hopRow(edgeId, record, startEpochMs), 'hops');
   }
 
-  /** Hop records of an edge, fed by hand (tests, imports); starts from their ISO times. */
+  /**
+   * Hop records of an edge, fed by hand (tests, imports, and an attached edge's proxy, whose
+   * records are read through its API at the end); starts from their ISO times. After
+   * {@link finish} they are written at once and their attempts numbered with the rest.
+   */
   insertHops(edgeId: string, records: Iterable<EdgeRecord>): void {
     for (const r of records) this.hop(edgeId, r);
+    if (this.finished) {
+      this.flush();
+      this.numberAttempts();
+    }
   }
 
   /** One fault decision of an edge (SinkTarget). */
@@ -351,8 +359,14 @@ export class EvidenceStore implements SinkTarget {
     this.flush();
     this.db.pragma(`cache_size = -${QUERY_CACHE_KIB}`);
     this.db.exec(INDEX_SQL);
-    // attempt: 0 for the first delivery of a request through an edge, 1 for its first retry, …
-    // ("the same request": the journal's identity: trace, method, path, JSON-RPC method, key).
+    this.numberAttempts();
+  }
+
+  /**
+   * attempt: 0 for the first delivery of a request through an edge, 1 for its first retry, …
+   * ("the same request": the journal's identity: trace, method, path, JSON-RPC method, key).
+   */
+  private numberAttempts(): void {
     this.db.exec(`UPDATE hops SET attempt = a.n FROM (
         SELECT id, row_number() OVER (
           PARTITION BY edge, COALESCE(trace_id, request_id), method, path, COALESCE(jsonrpc_method, ''), COALESCE(idempotency_key, '')
@@ -439,28 +453,34 @@ export class EvidenceStore implements SinkTarget {
   *hopRecords(): Generator<EdgeRecord & { edge: string }> {
     this.flush();
     const rows = this.db.prepare('SELECT * FROM hops ORDER BY start_ms, id').iterate() as IterableIterator<Record<string, unknown>>;
-    for (const h of rows) {
-      yield {
-        edge: String(h.edge),
-        seq: Number(h.record_seq ?? 0),
-        proxy: String(h.proxy),
-        requestId: String(h.request_id ?? ''),
-        ...(h.copy_of !== null && h.copy_of !== undefined ? { copyOf: String(h.copy_of) } : {}),
-        time: String(h.time ?? new Date(Number(h.start_ms)).toISOString()),
-        method: String(h.method ?? ''),
-        path: String(h.path ?? ''),
-        jsonrpcMethod: (h.jsonrpc_method as string | null) ?? null,
-        traceparent: (h.traceparent as string | null) ?? null,
-        status: (h.status as number | null) ?? null,
-        upstreamStatus: (h.upstream_status as number | null) ?? null,
-        latencyMs: Number(h.latency_ms),
-        outcome: String(h.outcome ?? 'complete') as EdgeRecord['outcome'],
-        faults: JSON.parse(String(h.faults ?? '[]')) as string[],
-        idempotencyKey: (h.idempotency_key as string | null) ?? null,
-        bodyHash: (h.body_hash as string | null) ?? null,
-        tool: (h.tool as string | null) ?? null,
-        retryAfter: (h.retry_after as string | null) ?? null,
-      };
+    // No write while the statement is open (better-sqlite3 refuses one on a busy connection).
+    this.reading++;
+    try {
+      for (const h of rows) {
+        yield {
+          edge: String(h.edge),
+          seq: Number(h.record_seq ?? 0),
+          proxy: String(h.proxy),
+          requestId: String(h.request_id ?? ''),
+          ...(h.copy_of !== null && h.copy_of !== undefined ? { copyOf: String(h.copy_of) } : {}),
+          time: String(h.time ?? new Date(Number(h.start_ms)).toISOString()),
+          method: String(h.method ?? ''),
+          path: String(h.path ?? ''),
+          jsonrpcMethod: (h.jsonrpc_method as string | null) ?? null,
+          traceparent: (h.traceparent as string | null) ?? null,
+          status: (h.status as number | null) ?? null,
+          upstreamStatus: (h.upstream_status as number | null) ?? null,
+          latencyMs: Number(h.latency_ms),
+          outcome: String(h.outcome ?? 'complete') as EdgeRecord['outcome'],
+          faults: JSON.parse(String(h.faults ?? '[]')) as string[],
+          idempotencyKey: (h.idempotency_key as string | null) ?? null,
+          bodyHash: (h.body_hash as string | null) ?? null,
+          tool: (h.tool as string | null) ?? null,
+          retryAfter: (h.retry_after as string | null) ?? null,
+        };
+      }
+    } finally {
+      this.reading--;
     }
   }
 

@@ -18,8 +18,12 @@ export interface Collected {
   edges: EdgeReport[];
   /** Every series a budget may read: `http` (the entry hop), `workflow`, their scoped forms, and `edge.<from>-><to>`. */
   series: Record<string, RecordedSeries>;
-  /** Raw hop records by edge id (tail attribution). */
-  records: Map<string, EdgeRecord[]>;
+  /**
+   * Every hop record, each with its edge id, read afresh on each call: from the evidence store
+   * (one row at a time, so a long run's hops are never all in memory at once), else from the
+   * proxies' buffers. Detectors, fault coverage and tail attribution without a store read it.
+   */
+  hops: () => Iterable<EdgeRecord & { edge: string }>;
   /** Every message-level fault decision the proxies journaled (fired or not). */
   journal: JournalEntry[];
   /** Which evidence each edge's proxy keeps (records, journal), by edge id. */
@@ -38,14 +42,15 @@ export async function collectStage(started: Started, driven: Driven, drain?: Jou
   // With the evidence store, the per-edge figures come from every hop the sink streamed out,
   // not from the proxies' bounded buffers (which a long run overflows).
   const fromStore = store ? store.edgeFigures(driven.load) : undefined;
-  const records = store ? recordsByEdge(store.hopRecords()) : edges.records;
-  // The store streams the embedded proxies' hops only: an attached edge's proxy runs elsewhere, and
-  // its records are the ones collectEdges read from its API.
-  if (store) for (const [edgeId, proxy] of started.team.proxies) if (proxy.remote) records.set(edgeId, edges.records.get(edgeId) ?? []);
+  // The sink streams the embedded proxies' hops only: an attached edge's proxy runs elsewhere, and
+  // its records are the ones collectEdges read from its API. They join the store, which then
+  // holds every hop of the run (and evidence.sqlite has them too).
+  if (store) for (const [edgeId, proxy] of started.team.proxies) if (proxy.remote) store.insertHops(edgeId, edges.records.get(edgeId) ?? []);
+  const hops = store ? () => store.hopRecords() : () => withEdge(edges.records);
   return {
     edges: fromStore ? mergeReports(edges.reports, fromStore.reports) : edges.reports,
     series: { ...(driven.load?.seriesByName ?? {}), ...edges.series, ...(fromStore?.series ?? {}) },
-    records,
+    hops,
     journal: edges.journal,
     kept: edges.kept,
     ...(edges.duplicatesDelivered !== undefined ? { duplicatesDelivered: edges.duplicatesDelivered } : {}),
@@ -53,15 +58,9 @@ export async function collectStage(started: Started, driven: Driven, drain?: Jou
   };
 }
 
-/** Store rows grouped by edge, as the detectors and tail attribution read them. */
-function recordsByEdge(rows: Iterable<EdgeRecord & { edge: string }>): Map<string, EdgeRecord[]> {
-  const out = new Map<string, EdgeRecord[]>();
-  for (const { edge, ...r } of rows) {
-    const list = out.get(edge);
-    if (list) list.push(r);
-    else out.set(edge, [r]);
-  }
-  return out;
+/** The buffers' records, each with its edge id. */
+function* withEdge(records: ReadonlyMap<string, readonly EdgeRecord[]>): Generator<EdgeRecord & { edge: string }> {
+  for (const [edge, list] of records) for (const r of list) yield { ...r, edge };
 }
 
 /** The store's figures where it has an edge (it saw every hop), the buffer's elsewhere (tcp edges, faults fired). */

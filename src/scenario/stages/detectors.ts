@@ -39,7 +39,7 @@ export function detectorChecker(detectors?: readonly Detector[]): Checker {
     async check({ ctx, evidence, driven, collected }) {
       detectors ??= scenarioDetectors(ctx.scenario.detectors ?? {}, ctx.amplificationBudgets);
       const phases: PhaseSpan[] = (driven.load?.schedule ?? []).map((s) => ({ name: s.name, startMs: s.startMs }));
-      const hops = hopsFromRecords(collected.records, phases, driven.load?.startedAt);
+      const hops = hopsFromRecords(collected.hops(), phases, driven.load?.startedAt);
       const workflows: EntryWorkflow[] = [];
       for (const e of evidence.invocations()) {
         workflows.push({ traceId: parseTraceparent(e.traceparent).traceId, tMs: e.tMs, phase: e.driver === 'warmup' ? 'warmup' : phaseAt(phases, e.tMs) });

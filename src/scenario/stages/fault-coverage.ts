@@ -80,25 +80,32 @@ export const faultCoverageChecker: Checker = {
       if (j.fired) d.fired += 1;
       decisions.set(j.toxic, d);
     }
-    const checks: CheckResult[] = [];
+    // The faults that ran, each with its window; the hops are read once for all of them.
+    const ran: Array<{ fault: ScenarioFault; phase: string; window: FaultWindow; requests?: number }> = [];
     for (const phase of ctx.scenario.phases) {
       if (phase.faults.length === 0) continue;
-      const w = driven.faultWindows.find((x) => x.phase === phase.name);
-      if (!w) continue; // the phase did not run (aborted before it)
-      for (const fault of phase.faults) {
-        const kept = collected.kept.get(fault.edge);
-        const requests = kept?.records
-          ? (collected.records.get(fault.edge) ?? []).filter((r) => r.copyOf === undefined && inWindow(Date.parse(r.time) - zero, w)).length
-          : undefined;
-        const d = decisions.get(fault.name);
-        const journaled = kept?.journal === true && (journalComplete || d !== undefined);
-        checks.push(coverageCheck({
-          fault,
-          phase: phase.name,
-          ...(requests !== undefined ? { requests } : {}),
-          ...(fault.messageLevel && journaled ? { decisions: d?.n ?? 0, fired: d?.fired ?? 0 } : {}),
-        }));
+      const window = driven.faultWindows.find((x) => x.phase === phase.name);
+      if (!window) continue; // the phase did not run (aborted before it)
+      for (const fault of phase.faults) ran.push({ fault, phase: phase.name, window, ...(collected.kept.get(fault.edge)?.records ? { requests: 0 } : {}) });
+    }
+    const counted = ran.filter((r) => r.requests !== undefined);
+    if (counted.length > 0) {
+      for (const h of collected.hops()) {
+        if (h.copyOf !== undefined) continue;
+        const tMs = Date.parse(h.time) - zero;
+        for (const r of counted) if (r.fault.edge === h.edge && inWindow(tMs, r.window)) r.requests! += 1;
       }
+    }
+    const checks: CheckResult[] = [];
+    for (const { fault, phase, requests } of ran) {
+      const d = decisions.get(fault.name);
+      const journaled = collected.kept.get(fault.edge)?.journal === true && (journalComplete || d !== undefined);
+      checks.push(coverageCheck({
+        fault,
+        phase,
+        ...(requests !== undefined ? { requests } : {}),
+        ...(fault.messageLevel && journaled ? { decisions: d?.n ?? 0, fired: d?.fired ?? 0 } : {}),
+      }));
     }
     return { checks };
   },

@@ -14,6 +14,7 @@ import type { RunContext } from './context.js';
 import type { Driven } from './drive.js';
 import type { RunEvidence } from './evidence.js';
 import { detectorChecker } from './detectors.js';
+import { StoreEvidence } from '../../evidence/run-evidence.js';
 import { faultCoverageChecker } from './fault-coverage.js';
 import { invariantContext } from './invariant-context.js';
 
@@ -75,17 +76,20 @@ export const tailChecker: Checker = {
     const percentile = latencyBudget && latencyBudget.stat.kind === 'percentile' ? latencyBudget.stat.p : 99;
     // Workflows judged to their terminal outcome; each one's hops are those that started within
     // its own window (on the hops' wall clock), so work done after it ended is not blamed on it.
+    // With the evidence store this is one query that holds only the slow workflows' hops.
+    if (evidence instanceof StoreEvidence) {
+      const { series: _series, ...tail } = evidence.store.tailAttribution({ series: 'workflow', percentile });
+      return { tail };
+    }
     const zero = Date.parse(driven.load.startedAt);
     const workflows: WorkflowSample[] = [];
     for (const e of evidence.completions() as Iterable<DriverHistoryEvent>) {
       if (e.latencyMs !== undefined) workflows.push({ traceparent: e.traceparent, latencyMs: e.latencyMs, id: e.key, startMs: zero + e.tMs - e.latencyMs, endMs: zero + e.tMs });
     }
     const hops: HopRecord[] = [];
-    for (const [edge, list] of collected.records) {
-      for (const r of list) {
-        if (r.traceparent && r.copyOf === undefined) {
-          hops.push({ edge, traceparent: r.traceparent, latencyMs: r.latencyMs, startMs: Date.parse(r.time), ...(r.status !== null ? { status: r.status } : {}) });
-        }
+    for (const r of collected.hops()) {
+      if (r.traceparent && r.copyOf === undefined) {
+        hops.push({ edge: r.edge, traceparent: r.traceparent, latencyMs: r.latencyMs, startMs: Date.parse(r.time), ...(r.status !== null ? { status: r.status } : {}) });
       }
     }
     return { tail: { percentile, ...attributeTail(workflows, hops, { percentile }) } };
