@@ -89,6 +89,12 @@ export interface ForwardViolation {
   firstAtMs: number;
 }
 
+/** Distinct (caller, target) pairs kept per kind (refused, allowed) between two takes. */
+export const MAX_DISTINCT_TARGETS = 1000;
+
+/** The `target` of the entry that counts a caller's calls to targets past {@link MAX_DISTINCT_TARGETS}. */
+export const OTHER_TARGETS = `other targets (past the first ${MAX_DISTINCT_TARGETS} distinct ones)`;
+
 /** Options of {@link ForwardProxy}. */
 export interface ForwardProxyOptions {
   /** The clock of `firstAtMs`; default `Date.now`. */
@@ -234,13 +240,20 @@ export class ForwardProxy {
       caller.forwarded++;
       return true;
     }
-    const key = `${caller.name} ${target.authority}`;
     const rule = allowedBy(caller.outside, caller.name, target.host, target.port);
     const seen: Map<string, ForwardViolation> = rule ? this.seenAllowed : this.seen;
+    // One entry per (caller, target), up to a bound: an agent that scans hosts must not grow the
+    // proxy's memory without end. Targets past the bound are counted together, still as calls.
+    let key = `${caller.name} ${target.authority}`;
+    let authority = target.authority;
+    if (!seen.has(key) && seen.size >= MAX_DISTINCT_TARGETS) {
+      key = `${caller.name} *`;
+      authority = OTHER_TARGETS;
+    }
     const v = seen.get(key);
     if (v) v.count++;
-    else if (rule) this.seenAllowed.set(key, { caller: caller.name, target: target.authority, count: 1, firstAtMs: this.now(), entry: rule.text });
-    else this.seen.set(key, { caller: caller.name, target: target.authority, count: 1, firstAtMs: this.now() });
+    else if (rule) this.seenAllowed.set(key, { caller: caller.name, target: authority, count: 1, firstAtMs: this.now(), entry: rule.text });
+    else this.seen.set(key, { caller: caller.name, target: authority, count: 1, firstAtMs: this.now() });
     return rule !== undefined;
   }
 

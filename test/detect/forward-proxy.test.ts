@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForwardProxy, normalizeAuthority, parseProxyTarget, proxyEnv } from '../../src/detect/forward-proxy.js';
+import { ForwardProxy, MAX_DISTINCT_TARGETS, normalizeAuthority, OTHER_TARGETS, parseProxyTarget, proxyEnv } from '../../src/detect/forward-proxy.js';
 import { parseAllowList } from '../../src/detect/topology-allow.js';
 
 interface Upstream {
@@ -141,6 +141,22 @@ describe('forward proxy', () => {
     await viaProxy(urls.notifier!, 'http://hooks.example.com/orders');
     expect(fp.take()).toEqual({ violations: [{ caller: 'notifier', target: 'hooks.example.com:80', count: 1, firstAtMs: 1002 }], forwarded: new Map([['notifier', 0]]), allowed: [] });
   });
+
+  it('keeps at most MAX_DISTINCT_TARGETS refused targets and counts the rest together, still as refused calls', async () => {
+    const { fp, urls } = await proxy({ scanner: [] });
+    const extra = 7;
+    for (let i = 0; i < MAX_DISTINCT_TARGETS + extra; i++) {
+      const r = await viaProxy(urls.scanner!, `http://host-${i}.example.com/`);
+      expect(r.status).toBe(403);
+    }
+    // A target already kept is still counted on its own entry once the bound is reached.
+    await viaProxy(urls.scanner!, 'http://host-0.example.com/');
+    const v = fp.violations();
+    expect(v).toHaveLength(MAX_DISTINCT_TARGETS + 1);
+    expect(v.find((x) => x.target === 'host-0.example.com:80')?.count).toBe(2);
+    expect(v.find((x) => x.target === OTHER_TARGETS)).toMatchObject({ caller: 'scanner', count: extra });
+    expect(v.reduce((n, x) => n + x.count, 0)).toBe(MAX_DISTINCT_TARGETS + extra + 1);
+  }, 60_000);
 
   it('tunnels CONNECT to a declared edge, and refuses CONNECT elsewhere with 403', async () => {
     const edge = await upstream();

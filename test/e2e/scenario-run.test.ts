@@ -145,7 +145,7 @@ describe('agentcheck scenario run (real CLI, real agents)', () => {
       // A random moment after start-up, while the fault phase is running.
       const at = 2000 + Math.floor(Math.random() * 3000);
       const r = await runCli(['scenario', 'run', file, '--out', out, '--toxiproxy-url', toxiproxy.url, '--no-progress'], { interruptAfterMs: at });
-      expect(r.code).toBe(130);
+      expect(r.code, `SIGINT ${at} ms after start; stderr:\n${r.stderr}\nstdout:\n${r.stdout}`).toBe(130);
       expect(processesWith(marker)).toEqual([]);
       const proxies = await (await fetch(`${toxiproxy.url}/proxies`)).json();
       expect(proxies).toEqual({});
