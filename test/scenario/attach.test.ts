@@ -151,7 +151,9 @@ load: { target: front, rate: 40, generators: 2, late_tolerance: 200ms, max_late:
     expect(fast!.requests).toBeLessThanOrEqual(170);
     // Every arrival's ${seq} once: the union of the segments is the one schedule.
     const seqs = agent.hits.filter((h) => h.startsWith('GET /g/')).map((h) => Number(h.slice(7))).sort((a, b) => a - b);
-    expect(seqs).toEqual(seqs.map((_s, i) => i));
+    const dups = seqs.filter((s, i) => i > 0 && seqs[i - 1] === s);
+    const missing = seqs.length ? Array.from({ length: seqs[seqs.length - 1]! + 1 }, (_s, i) => i).filter((i) => !seqs.includes(i)) : [];
+    expect(seqs, `${seqs.length} arrivals; duplicated ${JSON.stringify(dups)}, missing ${JSON.stringify(missing)}; ${run.report.reasons.join('; ')}`).toEqual(seqs.map((_s, i) => i));
   }, 60_000);
 
   it('an agent by url that is not ready in time is an environment error (exit 3), not a verdict', async () => {
