@@ -636,6 +636,12 @@ class OpenModelDriver extends BaseDriver {
   private nextIntendedMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private sweeper: NodeJS.Timeout | null = null;
+  /**
+   * Marks given a time still ahead (several generators: the coordinator marks a little ahead so
+   * every generator has the mark before it is due), applied when the schedule reaches them.
+   */
+  private readonly pendingMarks: Array<{ name: string; opts: PhaseOptions & { atMs: number } }> = [];
+  private inTick = false;
   /** Workflows in flight, in intended-start order. */
   private readonly inFlight = new Map<number, WorkflowRun>();
   private readonly maxInFlight: number;
@@ -668,9 +674,36 @@ class OpenModelDriver extends BaseDriver {
     this.tick();
   }
 
-  protected onPhase(name: string, atMs: number, opts: PhaseOptions): void {
+  /**
+   * A mark with a time still ahead waits for the schedule to reach it, so the arrivals before it
+   * keep the old rate and phase and those after it get the new ones, whenever the mark arrived.
+   * A mark that arrives after arrivals past its time were already drawn (a generator whose
+   * coordinator's message came late) cannot take them back: they are counted as late, so a run
+   * where that happens often is invalid rather than silently off its one schedule.
+   */
+  override markPhase(name: string, opts: PhaseOptions = {}): void {
+    if (!this.started || this.stopped) throw new Error(`markPhase('${name}') called while the driver is not running`);
     const rate = opts.rate ?? this.rate;
     if (!(rate >= 0 && Number.isFinite(rate))) throw new AgentcheckError('usage', `rate must be a non-negative number, got ${rate}`);
+    const { atMs } = opts;
+    if (atMs !== undefined && atMs > this.elapsedMs()) {
+      this.pendingMarks.push({ name, opts: { ...opts, atMs } });
+      this.rearm();
+      return;
+    }
+    if (atMs !== undefined && this.k > 0 && this.rate > 0) {
+      // Arrivals of the current phase drawn for times at or after the mark.
+      const due = Math.max(0, Math.ceil(((atMs - this.phaseStartMs) * this.rate) / 1000));
+      const past = Math.max(0, this.k - due);
+      // Only this generator's own arrivals among them were sent (and counted as arrivals).
+      const segment = this.options.segment;
+      for (let seq = this.seq - past; seq < this.seq; seq++) if (!segment || seq % segment.count === segment.index) this.late++;
+    }
+    super.markPhase(name, opts);
+  }
+
+  protected onPhase(name: string, atMs: number, opts: PhaseOptions): void {
+    const rate = opts.rate ?? this.rate;
     this.schedule.push({ name, startMs: atMs, rate, ...(opts.durationMs ? { plannedDurationMs: opts.durationMs } : {}) });
     if (opts.rate !== undefined) {
       // A new rate restarts the schedule at the mark: arrival i of the phase is due at mark + i / rate.
@@ -678,7 +711,15 @@ class OpenModelDriver extends BaseDriver {
       this.phaseStartMs = atMs;
       this.k = 0;
       this.nextIntendedMs = atMs;
-      this.rearm();
+      if (!this.inTick) this.rearm();
+    }
+  }
+
+  /** Applies the pending marks due at or before `tMs` (the next arrival's intended time). */
+  private applyDueMarks(tMs: number): void {
+    while (this.pendingMarks.length > 0 && this.pendingMarks[0]!.opts.atMs <= tMs) {
+      const m = this.pendingMarks.shift()!;
+      super.markPhase(m.name, m.opts);
     }
   }
 
@@ -692,16 +733,26 @@ class OpenModelDriver extends BaseDriver {
 
   private tick = (): void => {
     this.timer = null;
-    if (this.stopped || this.rate <= 0) return;
-    const interval = 1000 / this.rate;
+    if (this.stopped) return;
     let now = this.elapsedMs();
-    while (this.nextIntendedMs <= now + EARLY_MS) {
-      this.dispatch(this.nextIntendedMs, now);
-      this.k++;
-      this.nextIntendedMs = this.phaseStartMs + this.k * interval;
-      now = this.elapsedMs();
+    this.inTick = true;
+    try {
+      // A mark due before the next arrival changes the rate (and restarts the count) first.
+      this.applyDueMarks(this.rate > 0 ? Math.min(this.nextIntendedMs, now + EARLY_MS) : now + EARLY_MS);
+      while (this.rate > 0 && this.nextIntendedMs <= now + EARLY_MS) {
+        this.dispatch(this.nextIntendedMs, now);
+        this.k++;
+        this.nextIntendedMs = this.phaseStartMs + (this.k * 1000) / this.rate;
+        now = this.elapsedMs();
+        this.applyDueMarks(Math.min(this.nextIntendedMs, now + EARLY_MS));
+      }
+    } finally {
+      this.inTick = false;
     }
-    const delay = this.nextIntendedMs - EARLY_MS - this.elapsedMs();
+    const nextMark = this.pendingMarks[0]?.opts.atMs ?? Infinity;
+    const nextAt = Math.min(this.rate > 0 ? this.nextIntendedMs : Infinity, nextMark);
+    if (nextAt === Infinity) return;
+    const delay = nextAt - EARLY_MS - this.elapsedMs();
     // Timers fire no earlier than asked and up to ~1 ms late, hence EARLY_MS. Spinning on
     // setImmediate would be more punctual still, but burns a core at ≥ 1,000 req/s, which harms the
     // measurement more than a fraction of a millisecond of send jitter.

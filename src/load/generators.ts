@@ -4,7 +4,7 @@
  * reaper, each sending segment i of N of ONE seeded open-model schedule (arrival k goes to
  * generator k mod N, so the union is what one generator would send, with the same workflow, uuid
  * and traceparent per arrival). All are made ready, then released at one wall-clock instant; phase
- * marks go to all with the coordinator's time; on stop their results are merged exactly
+ * marks go to all with a time {@link MARK_LEAD_MS} ahead of the coordinator's; on stop their results are merged exactly
  * (merge.ts: HDR histograms added, never percentiles averaged) and their histories forwarded as
  * they come. A generator that falls behind (or fails) makes the run invalid, as with one.
  */
@@ -40,6 +40,12 @@ export type ToCoordinator =
 const READY_TIMEOUT_MS = 60_000;
 /** The release instant is this far after the last generator said ready (the IPC fan-out fits in it). */
 const RELEASE_LEAD_MS = 250;
+/**
+ * A phase mark takes effect this long after the coordinator makes it (the IPC fan-out fits in it
+ * on a busy machine); a generator that still gets it late counts the arrivals it drew past it as
+ * late, so the run is invalid rather than off its one schedule.
+ */
+export const MARK_LEAD_MS = 100;
 
 /** The generator program: compiled JS next to this module, or dist's when running from TypeScript sources (tests). */
 function generatorScript(): string {
@@ -186,7 +192,9 @@ class MultiGeneratorDriver implements LoadDriver {
 
   markPhase(name: string, options: PhaseOptions = {}): void {
     if (!this.started || this.stopping) throw new Error(`markPhase('${name}') called while the driver is not running`);
-    const atMs = this.elapsedMs();
+    // A little ahead, so every generator has the mark before it is due and switches rate at the
+    // same arrival: one that got it late would already have drawn old-rate arrivals past it.
+    const atMs = this.elapsedMs() + MARK_LEAD_MS;
     const last = this.schedule[this.schedule.length - 1];
     this.schedule.push({ name, startMs: atMs, rate: options.rate ?? last?.rate ?? this.options.rate ?? 10, ...(options.durationMs ? { plannedDurationMs: options.durationMs } : {}) });
     for (const g of this.generators) g.send({ type: 'phase', name, options: { ...options, atMs } });

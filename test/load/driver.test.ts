@@ -160,3 +160,69 @@ describe('load driver', () => {
     expect(() => createLoadDriver({ target: { url: 'http://127.0.0.1:1/${nope}' } })).toThrow(/unknown template variable/);
   });
 });
+
+describe('phase marks with a time (several generators mark ahead)', () => {
+  const invokes = () => {
+    const list: HistoryEvent[] = [];
+    return { list, history: (e: HistoryEvent) => void (e.type === 'invoke' && list.push(e)) };
+  };
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('a mark given ahead of its time switches rate and phase at that time, not when it was given', async () => {
+    const target = await server(() => ({}));
+    const h = invokes();
+    const driver = createLoadDriver({ target: { url: target.url }, rate: 20, seed: 's', history: h.history });
+    await driver.start();
+    await wait(50);
+    driver.markPhase('fast', { rate: 100, atMs: 400 });
+    await wait(700);
+    const result = await driver.stop();
+    const before = h.list.filter((e) => e.tMs < 400);
+    const after = h.list.filter((e) => e.tMs >= 400);
+    // 0, 50, …, 350 at the old rate and phase; from 400 on every 10 ms in the new one.
+    expect(before.map((e) => e.tMs)).toEqual([0, 50, 100, 150, 200, 250, 300, 350]);
+    expect(new Set(before.map((e) => e.phase))).toEqual(new Set(['load']));
+    expect(after.length).toBeGreaterThanOrEqual(20);
+    expect(after.slice(0, 3).map((e) => e.tMs)).toEqual([400, 410, 420]);
+    expect(new Set(after.map((e) => e.phase))).toEqual(new Set(['fast']));
+    expect(result.schedule.map((p) => [p.name, p.startMs, p.rate])).toEqual([['load', 0, 20], ['fast', 400, 100]]);
+  });
+
+  it('two segments that get the same mark at different moments (both before it is due) send one schedule', async () => {
+    const target = await server(() => ({}));
+    const one = invokes();
+    const parts = [invokes(), invokes()];
+    const drivers = [
+      createLoadDriver({ target: { url: target.url }, rate: 50, seed: 'x', history: one.history }),
+      ...parts.map((p, index) => createLoadDriver({ target: { url: target.url }, rate: 50, seed: 'x', history: p.history, segment: { index, count: 2 } })),
+    ];
+    await Promise.all(drivers.map((d) => d.start()));
+    drivers[0]!.markPhase('fast', { rate: 200, atMs: 500 });
+    drivers[1]!.markPhase('fast', { rate: 200, atMs: 500 });
+    await wait(300);
+    // The third gets it 300 ms later than the others, still before it is due.
+    drivers[2]!.markPhase('fast', { rate: 200, atMs: 500 });
+    await wait(600);
+    await Promise.all(drivers.map((d) => d.stop()));
+    // Up to 700 ms on each driver's clock: all three ran well past it before they were stopped.
+    const byStart = (list: HistoryEvent[]) => list.filter((e) => e.tMs < 700).map((e) => ({ seq: e.seq, tMs: e.tMs, phase: e.phase, traceparent: e.traceparent, workflowId: e.workflowId }));
+    const union = byStart([...parts[0]!.list, ...parts[1]!.list]).sort((a, b) => a.seq - b.seq);
+    // 25 arrivals at 50/s before the mark, 40 at 200/s after it.
+    expect(union.length).toBe(65);
+    expect(union).toEqual(byStart(one.list));
+    expect(union.map((e) => e.seq)).toEqual(union.map((_e, i) => i));
+  });
+
+  it('a mark that arrives after arrivals past its time were drawn counts those arrivals as late', async () => {
+    const target = await server(() => ({}));
+    const driver = createLoadDriver({ target: { url: target.url }, rate: 100 });
+    await driver.start();
+    await wait(400);
+    // Due at 100 ms: the ~30 arrivals drawn since at the old schedule cannot be taken back.
+    driver.markPhase('late', { rate: 100, atMs: 100 });
+    await wait(100);
+    const result = await driver.stop();
+    expect(result.generator.late).toBeGreaterThanOrEqual(20);
+    expect(result.generator.late).toBeLessThanOrEqual(result.generator.arrivals);
+  });
+});
