@@ -742,7 +742,7 @@ class OpenModelDriver extends BaseDriver {
       while (this.rate > 0 && this.nextIntendedMs <= now + EARLY_MS) {
         this.dispatch(this.nextIntendedMs, now);
         this.k++;
-        this.nextIntendedMs = this.phaseStartMs + (this.k * 1000) / this.rate;
+        this.nextIntendedMs = this.phaseStartMs + this.k * (1000 / this.rate);
         now = this.elapsedMs();
         this.applyDueMarks(Math.min(this.nextIntendedMs, now + EARLY_MS));
       }

@@ -9,11 +9,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { AgentcheckError } from '../../errors.js';
 import { trackProcessGroup, untrackProcessGroup } from '../../reaper/watchdog.js';
 import { LineRing } from './line-ring.js';
+import { allocatePort } from './ports.js';
 import { httpBaseUrl, probeHttp, probeTcp, sleep } from './wait.js';
 
 /** How to start one agent as a local process. */
@@ -86,20 +86,8 @@ export function liveProcessGroups(): number[] {
   return [...liveGroups];
 }
 
-/** A free TCP port on `host`, chosen by the OS. */
-export async function allocatePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
+// A free port for an agent: chosen outside the ephemeral range (ports.ts says why).
+export { allocatePort };
 
 /**
  * Starts one agent as a local process and waits until it is ready.
