@@ -239,7 +239,7 @@ export class EvidenceStore implements SinkTarget {
     for (const r of records) this.hop(edgeId, r);
     if (this.finished) {
       this.flush();
-      this.numberAttempts();
+      this.numberAttempts(edgeId);
     }
   }
 
@@ -365,14 +365,16 @@ export class EvidenceStore implements SinkTarget {
   /**
    * attempt: 0 for the first delivery of a request through an edge, 1 for its first retry, …
    * ("the same request": the journal's identity: trace, method, path, JSON-RPC method, key).
+   * Attempts never cross edges, so hops added to one edge later renumber that edge only.
    */
-  private numberAttempts(): void {
-    this.db.exec(`UPDATE hops SET attempt = a.n FROM (
+  private numberAttempts(edgeId?: string): void {
+    const oneEdge = edgeId === undefined ? '' : 'AND edge = @edge';
+    this.db.prepare(`UPDATE hops SET attempt = a.n FROM (
         SELECT id, row_number() OVER (
           PARTITION BY edge, COALESCE(trace_id, request_id), method, path, COALESCE(jsonrpc_method, ''), COALESCE(idempotency_key, '')
           ORDER BY start_ms, id) - 1 AS n
-        FROM hops WHERE copy_of IS NULL) AS a
-      WHERE hops.id = a.id`);
+        FROM hops WHERE copy_of IS NULL ${oneEdge}) AS a
+      WHERE hops.id = a.id`).run(edgeId === undefined ? {} : { edge: edgeId });
   }
 
   // ---------------------------------------------------------------------------------------------

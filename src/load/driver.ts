@@ -737,14 +737,14 @@ class OpenModelDriver extends BaseDriver {
     let now = this.elapsedMs();
     this.inTick = true;
     try {
-      // A mark due before the next arrival changes the rate (and restarts the count) first.
-      this.applyDueMarks(this.rate > 0 ? Math.min(this.nextIntendedMs, now + EARLY_MS) : now + EARLY_MS);
-      while (this.rate > 0 && this.nextIntendedMs <= now + EARLY_MS) {
+      for (;;) {
+        // A mark due before the next arrival changes the rate (and restarts the count) first.
+        this.applyDueMarks(this.rate > 0 ? Math.min(this.nextIntendedMs, now + EARLY_MS) : now + EARLY_MS);
+        if (!(this.rate > 0 && this.nextIntendedMs <= now + EARLY_MS)) break;
         this.dispatch(this.nextIntendedMs, now);
         this.k++;
         this.nextIntendedMs = this.phaseStartMs + this.k * (1000 / this.rate);
         now = this.elapsedMs();
-        this.applyDueMarks(Math.min(this.nextIntendedMs, now + EARLY_MS));
       }
     } finally {
       this.inTick = false;

@@ -118,6 +118,26 @@ describe('evidence store', () => {
     await store.close();
   });
 
+  it("hops inserted after finish() (an attached edge's records) are written and numbered, leaving other edges' attempts as they were", async () => {
+    const { store } = open();
+    const tp = traceparent(8);
+    store.hop('a->b', hopRecord({ startEpochMs: 1000, latencyMs: 5, traceparent: tp, requestId: 'a.1' }));
+    store.hop('a->b', hopRecord({ startEpochMs: 1010, latencyMs: 5, traceparent: tp, requestId: 'a.2' }));
+    await store.finish();
+    store.insertHops('b->c', [
+      hopRecord({ startEpochMs: 1001, latencyMs: 3, traceparent: tp, requestId: 'b.1' }),
+      hopRecord({ startEpochMs: 1005, latencyMs: 3, traceparent: tp, requestId: 'b.2' }),
+    ]);
+    expect(store.db.prepare('SELECT edge, request_id, attempt FROM hops ORDER BY id').all()).toEqual([
+      { edge: 'a->b', request_id: 'a.1', attempt: 0 },
+      { edge: 'a->b', request_id: 'a.2', attempt: 1 },
+      { edge: 'b->c', request_id: 'b.1', attempt: 0 },
+      { edge: 'b->c', request_id: 'b.2', attempt: 1 },
+    ]);
+    expect([...store.hopRecords()].map((h) => h.requestId)).toEqual(['a.1', 'b.1', 'b.2', 'a.2']);
+    await store.close();
+  });
+
   it('a workflow completing after finish() updates its never-completed row', async () => {
     const { store } = open();
     const [invoke, done] = workflowEvents({ seq: 3, key: 'late', startMs: 0, latencyMs: 9, type: 'fail', status: 409 });

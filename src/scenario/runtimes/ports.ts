@@ -20,8 +20,15 @@ const TRIES = 20;
 const recent: number[] = [];
 const RECENT_MAX = 2_000;
 
-/** The kernel's ephemeral range (Linux `ip_local_port_range`); elsewhere the IANA one. */
+let range: { low: number; high: number } | undefined;
+
+/** The kernel's ephemeral range (Linux `ip_local_port_range`, read once); elsewhere the IANA one. */
 export function ephemeralRange(): { low: number; high: number } {
+  range ??= readEphemeralRange();
+  return range;
+}
+
+function readEphemeralRange(): { low: number; high: number } {
   try {
     const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
     if (Number.isInteger(low) && Number.isInteger(high) && low! > 0 && high! >= low!) return { low: low!, high: high! };
@@ -31,26 +38,16 @@ export function ephemeralRange(): { low: number; high: number } {
   return { low: 49_152, high: 65_535 };
 }
 
-/** True when `port` can be listened on at `host` right now. */
-function canListen(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port the OS chooses (port 0): the fallback when no port below the ephemeral range is free. */
-function osPort(host: string): Promise<number> {
+/** Listens on `port` at `host` and closes again; resolves the port it got (the OS's choice for 0), rejects with the listen error. */
+function listenOnce(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.once('error', reject);
-    server.listen(0, host, () => {
+    server.listen({ port, host, exclusive: true }, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const got = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(got));
     });
   });
 }
@@ -66,10 +63,11 @@ export async function allocatePort(host = '127.0.0.1'): Promise<number> {
     for (let i = 0; i < TRIES; i++) {
       const port = LOW + Math.floor(Math.random() * (high - LOW + 1));
       if (recent.includes(port)) continue;
-      if (await canListen(port, host)) return remember(port);
+      if ((await listenOnce(port, host).catch(() => undefined)) === port) return remember(port);
     }
   }
-  return remember(await osPort(host));
+  // No room below the range, or every try was taken: the OS's choice (port 0).
+  return remember(await listenOnce(0, host));
 }
 
 function remember(port: number): number {
